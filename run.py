@@ -1,0 +1,73 @@
+"""Run wsserver on this computer: python run.py [PORT] [options] (see --help).
+
+The options follow `python -m http.server`. Needs nothing but the standard library.
+"""
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+
+from wsserver.server import make_server
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="HTTP/1.1 + WebSocket server: static files, uploads, live log.")
+    parser.add_argument("port", nargs="?", type=int, default=8000,
+                        help="port to listen on (default 8000)")
+    parser.add_argument("-b", "--bind", default="", metavar="ADDRESS",
+                        help="address to listen on (default: all interfaces)")
+    parser.add_argument("-d", "--directory", default=os.path.join(HERE, "static"),
+                        help="folder of the static files (default: static/ next to run.py)")
+    parser.add_argument("--uploads", default=os.path.join(HERE, "uploads"), metavar="DIR",
+                        help="folder uploads go into (default: uploads/ next to run.py)")
+    parser.add_argument("--max-upload", type=int, default=None, metavar="BYTES",
+                        help="largest upload accepted, in bytes (default: no limit)")
+    return parser.parse_args(argv)
+
+
+def reachable_urls(host, port):
+    """The URLs a browser can use: the bound address, or this machine's addresses."""
+    if host not in ("", "0.0.0.0", "::"):
+        shown = "[%s]" % host if ":" in host else host
+        return ["http://%s:%d/" % (shown, port)]
+    addresses = ["127.0.0.1"]
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            if info[4][0] not in addresses:
+                addresses.append(info[4][0])
+    except OSError:
+        pass  # no resolvable host name: loopback only
+    return ["http://%s:%d/" % (address, port) for address in addresses]
+
+
+def stop_on_sigterm():
+    """SIGTERM stops the server the way Ctrl-C does."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    server = make_server(port=args.port, bind=args.bind, directory=args.directory,
+                         uploads=args.uploads, max_upload=args.max_upload)
+    port = server.server_address[1]
+    for url in reachable_urls(args.bind, port):
+        print("Serving on %s" % url, flush=True)
+    stop_on_sigterm()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("Stopping", flush=True)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

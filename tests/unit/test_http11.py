@@ -1,0 +1,165 @@
+"""http11: request heads, limits, body framing and chunked decoding, from byte literals."""
+import io
+
+from checks import raises, status_of
+from wsserver import http11
+from wsserver.http11 import HTTPError
+
+
+def head(data, **limits):
+    return http11.read_request_head(io.BytesIO(data).readline, **limits)
+
+
+def test_request_head_fields_in_order_and_case_insensitive():
+    request = head(b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-One: 1\r\nx-one: 2\r\n\r\n")
+    assert (request.method, request.target, request.version) == ("GET", "/a?b=1", "HTTP/1.1")
+    assert request.headers.get("HOST") == "x"
+    assert request.headers.get_all("X-ONE") == ["1", "2"]
+    assert request.headers.items() == [("Host", "x"), ("X-One", "1"), ("x-one", "2")]
+    assert "x-one" in request.headers and "nope" not in request.headers
+
+
+def test_bare_lf_line_ends_and_value_whitespace():
+    request = head(b"GET / HTTP/1.0\nUser-Agent: \t curl \t\n\n")
+    assert request.version == "HTTP/1.0"
+    assert request.headers.get("user-agent") == "curl"
+
+
+def test_one_empty_line_before_request_line_is_ignored():
+    assert head(b"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").method == "GET"
+
+
+def test_end_of_stream_before_a_request_is_none():
+    assert head(b"") is None
+
+
+def test_malformed_request_lines_are_400():
+    for line in (b"GET /\r\n", b"GET / HTTP/1.1 x\r\n", b"GET  / HTTP/1.1\r\n",
+                 b"\x16\x03\x01\x02\x00\r\n", b"G(T / HTTP/1.1\r\n", b"GET / HTTX/1.1\r\n",
+                 b"GET / HTTP/1\r\n", b"GET /\xc3\xa9 HTTP/1.1\r\n", b"GET / HTTP/1.1"):
+        assert status_of(head, line + b"Host: x\r\n\r\n") == 400, line
+
+
+def test_http_2_is_505_and_higher_minor_versions_are_1_1():
+    assert status_of(head, b"GET / HTTP/2.0\r\n\r\n") == 505
+    assert head(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n").version == "HTTP/1.1"
+
+
+def test_request_line_over_limit_is_414():
+    assert status_of(head, b"GET /" + b"a" * 100 + b" HTTP/1.1\r\n\r\n", max_line=50) == 414
+
+
+def test_header_limits_are_431():
+    long_field = b"GET / HTTP/1.1\r\nX: " + b"a" * 100 + b"\r\n\r\n"
+    assert status_of(head, long_field, max_header_line=50) == 431
+    many = b"GET / HTTP/1.1\r\n" + b"X: 1\r\n" * 11 + b"\r\n"
+    assert status_of(head, many, max_headers=10) == 431
+    assert head(b"GET / HTTP/1.1\r\n" + b"X: 1\r\n" * 10 + b"\r\n", max_headers=10)
+    assert status_of(head, many, max_head=40) == 431
+
+
+def test_malformed_header_lines_are_400():
+    for field in (b"No colon", b"Space : before", b" folded: x", b"\tfolded: x",
+                  b"Bad\x01name: x", b": empty name", b"X: a\rb", b"X: \xff"):
+        assert status_of(head, b"GET / HTTP/1.1\r\n" + field + b"\r\n\r\n") == 400, field
+
+
+def test_head_cut_short_is_400():
+    assert status_of(head, b"GET / HTTP/1.1\r\nHost: x\r\n") == 400
+
+
+def test_host_rules():
+    assert status_of(http11.check_host, head(b"GET / HTTP/1.1\r\n\r\n")) == 400
+    assert status_of(http11.check_host, head(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")) == 400
+    http11.check_host(head(b"GET / HTTP/1.0\r\n\r\n"))
+    http11.check_host(head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+
+
+def test_keep_alive_defaults_per_version():
+    assert head(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").keep_alive()
+    assert not head(b"GET / HTTP/1.1\r\nConnection: Keep-Alive, CLOSE\r\n\r\n").keep_alive()
+    assert not head(b"GET / HTTP/1.0\r\n\r\n").keep_alive()
+    assert head(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive()
+
+
+def length_of(fields, version=b"HTTP/1.1"):
+    return http11.body_length(head(b"POST / " + version + b"\r\n" + fields + b"\r\n"))
+
+
+def test_body_length():
+    assert length_of(b"") == 0
+    assert length_of(b"Content-Length: 42\r\n") == 42
+    assert length_of(b"Content-Length: 7, 7\r\nContent-Length: 7\r\n") == 7
+    assert length_of(b"Transfer-Encoding: chunked\r\n") == http11.CHUNKED
+
+
+def test_bad_or_ambiguous_framing_is_refused():
+    for fields in (b"Content-Length: abc\r\n", b"Content-Length: -1\r\n",
+                   b"Content-Length: 1, 2\r\n", b"Content-Length: 1\r\nContent-Length: 2\r\n",
+                   b"Content-Length: +5\r\n", b"Content-Length:\r\n",
+                   b"Content-Length: 99999999999999999999\r\n",
+                   b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"):
+        assert status_of(length_of, fields) == 400, fields
+    assert status_of(length_of, b"Transfer-Encoding: chunked\r\n", b"HTTP/1.0") == 400
+    assert status_of(length_of, b"Transfer-Encoding: gzip, chunked\r\n") == 501
+    assert status_of(length_of, b"Transfer-Encoding: gzip\r\n") == 501
+
+
+def read_all(reader, size=7):
+    out = bytearray()
+    buffer = bytearray(size)
+    while True:
+        count = reader.readinto(buffer)
+        if not count:
+            return bytes(out)
+        out.extend(buffer[:count])
+
+
+def chunked(data, limit=None):
+    stream = io.BytesIO(data)
+    return http11.ChunkedReader(stream.readline, stream.readinto, limit), stream
+
+
+def test_chunked_body_decodes_with_extensions_and_trailers():
+    body = (b"4\r\nWiki\r\n5;name=value\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n"
+            b"0\r\nExpires: never\r\n\r\nNEXT")
+    reader, stream = chunked(body)
+    assert read_all(reader) == b"Wikipedia in\r\n\r\nchunks."
+    assert reader.at_end() and reader.total == 23
+    assert stream.read() == b"NEXT"  # the next request on the connection is untouched
+
+
+def test_bad_chunked_bodies_are_400():
+    for body in (b"zz\r\n", b"-1\r\n", b"0x5\r\nhello\r\n0\r\n\r\n", b"5\r\nhelloX\r\n0\r\n\r\n",
+                 b"5\r\nhel", b"", b"1" * 20 + b"\r\n", b" 5\r\nhello\r\n0\r\n\r\n"[:3]):
+        reader = chunked(body)[0]
+        assert status_of(read_all, reader) == 400, body
+
+
+def test_chunked_body_over_limit_is_413_before_its_data():
+    reader, stream = chunked(b"3\r\nabc\r\n10\r\n" + b"x" * 16 + b"\r\n0\r\n\r\n", limit=10)
+    assert status_of(read_all, reader) == 413
+    assert stream.read(16) == b"x" * 16  # refused when announced, not after reading
+
+
+def test_length_reader_reads_exactly_and_detects_early_end():
+    stream = io.BytesIO(b"hello worldNEXT")
+    reader = http11.LengthReader(stream.readinto, 11)
+    assert read_all(reader, 4) == b"hello world" and reader.at_end()
+    assert stream.read() == b"NEXT"
+    short = http11.LengthReader(io.BytesIO(b"abc").readinto, 5)
+    assert status_of(read_all, short) == 400
+
+
+def test_response_lines():
+    assert http11.status_line("HTTP/1.1", 404) == "HTTP/1.1 404 Not Found\r\n"
+    assert http11.status_line("HTTP/1.1", 299) == "HTTP/1.1 299 Unknown\r\n"
+    assert http11.header_line("Content-Length", 5) == "Content-Length: 5\r\n"
+    raises(ValueError, http11.header_line, "X", "a\r\nSet-Cookie: b")
+    raises(ValueError, http11.header_line, "Bad Name", "a")
+
+
+def test_http_error_carries_status_message_headers():
+    err = HTTPError(405, "no", [("Allow", "GET")])
+    assert (err.status, err.message, err.headers) == (405, "no", [("Allow", "GET")])
+    assert HTTPError(400).headers == []

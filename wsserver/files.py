@@ -1,0 +1,171 @@
+"""Files over HTTP: GET/HEAD with validators (ETag, Last-Modified) and byte ranges.
+
+Shared by both interpreters: plain `os` calls (`os.stat` read as a tuple), no os.path.
+"""
+import os
+
+from wsserver import compat, httpdate, paths
+from wsserver.http11 import HTTPError
+
+_S_IFMT = 0o170000
+_S_IFDIR = 0o040000
+_S_IFREG = 0o100000
+
+
+def stat_or_none(path):
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def is_dir(st):
+    return st[0] & _S_IFMT == _S_IFDIR
+
+
+def is_file(st):
+    return st[0] & _S_IFMT == _S_IFREG
+
+
+def remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _etag(st):
+    return '"%x-%x"' % (int(st[8]), st[6])
+
+
+def _etag_matches(header, etag):
+    """RFC 9110 §13.1.2: If-None-Match uses the weak comparison."""
+    if header.strip() == "*":
+        return True
+    candidates = [tag.strip() for tag in header.split(",")]
+    return etag in candidates or "W/" + etag in candidates
+
+
+def parse_range(header, size):
+    """(start, stop) of a single `bytes=` range, None to send the whole file.
+
+    RFC 9110 §14.2: a server MAY ignore Range; we ignore what we do not serve (several
+    ranges, other units, bad syntax) and answer 416 only for a well-formed range that
+    starts past the end.
+    """
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or (not first and last.isdigit())):
+        return None
+    if last and not last.isdigit():
+        return None
+    if not first:  # suffix range: the last N bytes
+        if int(last) == 0:
+            raise _unsatisfiable(size)
+        return max(0, size - int(last)), size
+    start = int(first)
+    stop = min(size, int(last) + 1) if last else size
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, stop
+
+
+def _unsatisfiable(size):
+    return HTTPError(416, "range not satisfiable",
+                     [("Content-Range", "bytes */%d" % size)])
+
+
+class FileServiceMixIn:
+    """Sends the files of a folder, with validators and ranges.
+
+    For an HTTPRequestHandler. May be overridden: `index_name` (the file a folder URL
+    serves), `guess_type(path)`.
+    """
+
+    index_name = "index.html"
+
+    def guess_type(self, path):
+        return paths.guess_type(path)
+
+    def file_path(self, root, relative):
+        """root + relative, refusing a path that a symlink leads out of the root."""
+        path = root + "/" + relative if relative else root
+        real_root = compat.realpath(root)
+        real = compat.realpath(path)
+        if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
+            raise HTTPError(404, "not found")
+        return path
+
+    def send_file(self, root, relative, head_only):
+        """Answer GET/HEAD for a file under root; a folder gives its index file."""
+        path = self.file_path(root, relative)
+        st = stat_or_none(path)
+        if st is not None and is_dir(st):
+            if not self.path.endswith("/"):
+                return self.redirect(self.path + "/")
+            path = self.file_path(root, (relative + "/" if relative else "") + self.index_name)
+            st = stat_or_none(path)
+        if st is None or not is_file(st):
+            raise HTTPError(404, "not found")
+        if self._not_modified(st):
+            self.send_response(304)
+            self._send_validators(st)
+            self.end_headers()
+            return
+        self._send_content(path, st, head_only)
+
+    def _not_modified(self, st):
+        """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+        if self.command not in ("GET", "HEAD"):
+            return False
+        if_none_match = self.headers.get("if-none-match")
+        if if_none_match is not None:
+            return _etag_matches(if_none_match, _etag(st))
+        since = self.headers.get("if-modified-since")
+        since = httpdate.parse_date(since) if since else None
+        return since is not None and int(st[8]) + compat.EPOCH_OFFSET <= since
+
+    def _send_validators(self, st):
+        self.send_header("Last-Modified", httpdate.format_date(st[8] + compat.EPOCH_OFFSET))
+        self.send_header("ETag", _etag(st))
+
+    def _requested_range(self, st):
+        header = self.headers.get("range")
+        if header is None or self.command != "GET":
+            return None
+        if_range = self.headers.get("if-range")
+        if if_range is not None and if_range.strip() != _etag(st):
+            return None  # RFC 9110 §13.1.5: the file changed: send all of it
+        return parse_range(header, st[6])
+
+    def _send_content(self, path, st, head_only):
+        size = st[6]
+        byte_range = self._requested_range(st)
+        start, stop = byte_range or (0, size)
+        with open(path, "rb") as file:
+            self.send_response(206 if byte_range else 200)
+            self.send_header("Content-Type", self.guess_type(path))
+            self.send_header("Content-Length", stop - start)
+            if byte_range:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, stop - 1, size))
+            self.send_header("Accept-Ranges", "bytes")
+            self._send_validators(st)
+            self.end_headers()
+            if head_only:
+                return
+            if stop - start <= self.single_write_size:
+                file.seek(start)
+                self.write(file.read(stop - start))
+            else:
+                self.flush_head()
+                compat.send_file_range(self, file, start, stop - start)
+
+    def redirect(self, location):
+        self.send_response(301)
+        self.send_header("Location", location + ("?" + self.query if self.query else ""))
+        self.send_header("Content-Length", 0)
+        self.end_headers()

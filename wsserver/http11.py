@@ -1,0 +1,338 @@
+"""HTTP/1.1 message syntax (RFC 9112): request heads, body framing, response heads.
+
+Pure: no sockets, no threads, no files. Readers are injected (a `readline(limit)` and a
+`readinto(buffer)` callable), so the same code parses a CPython `rfile`, a MicroPython
+socket and an `io.BytesIO` in the unit tests. Every error is an `HTTPError` that carries
+the status to answer with.
+"""
+
+# Limits, each answered with its own status. Browsers send request lines of a few KiB
+# at most; a board cannot hold more anyway.
+MAX_REQUEST_LINE = 8190  # bytes, 414 past it (RFC 9112 §3 recommends >= 8000)
+MAX_HEADER_LINE = 8190  # bytes per field line, 431 past it (RFC 6585 §5)
+MAX_HEADERS = 100  # field lines per head, 431 past it
+MAX_HEAD = 65536  # bytes of all field lines together, 431 past it
+MAX_CHUNK_LINE = 1024  # bytes of a chunk-size line with its extensions, 400 past it
+MAX_TRAILERS = 20  # trailer field lines after the last chunk, 400 past it
+
+# RFC 9110 §9: the methods this vocabulary knows; any other token gets 501.
+STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+
+# RFC 9110 §5.6.2: tchar, the characters of a token (method, field name).
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789" "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+REASONS = {
+    100: "Continue", 101: "Switching Protocols",
+    200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content",
+    301: "Moved Permanently", 304: "Not Modified",
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required",
+    413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
+    417: "Expectation Failed", 426: "Upgrade Required", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+    505: "HTTP Version Not Supported", 507: "Insufficient Storage",
+}
+
+
+class HTTPError(Exception):
+    """A request that gets an error answer: `status`, a short `message`, extra `headers`.
+
+    headers: list of (name, value) pairs added to the error response.
+    """
+
+    def __init__(self, status, message="", headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or []
+
+
+def is_token(text):
+    return bool(text) and all(c in _TCHAR for c in text)
+
+
+def _ascii(line, status, what):
+    """Decode a head line that must be ASCII; any other byte is a malformed request."""
+    try:
+        text = line.decode()
+    except UnicodeError:
+        raise HTTPError(status, "non-ASCII bytes in " + what)
+    if len(text) != len(line):
+        raise HTTPError(status, "non-ASCII bytes in " + what)
+    return text
+
+
+class Headers:
+    """Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
+
+    A field may occur more than once: `get` gives the first value, `get_all` every one.
+    """
+
+    def __init__(self, pairs=()):
+        self._pairs = []
+        self._values = {}
+        for name, value in pairs:
+            self.add(name, value)
+
+    def add(self, name, value):
+        self._pairs.append((name, value))
+        key = name.lower()
+        if key in self._values:
+            self._values[key].append(value)
+        else:
+            self._values[key] = [value]
+
+    def get(self, name, default=None):
+        values = self._values.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name):
+        return self._values.get(name.lower(), [])
+
+    def tokens(self, name):
+        """The lower-cased comma-separated tokens of every `name` field (`Connection`)."""
+        found = []
+        for value in self.get_all(name):
+            for item in value.split(","):
+                item = item.strip(" \t").lower()
+                if item:
+                    found.append(item)
+        return found
+
+    def __contains__(self, name):
+        return name.lower() in self._values
+
+    def __len__(self):
+        return len(self._pairs)
+
+    def items(self):
+        return list(self._pairs)
+
+
+class Request:
+    """A parsed request head: `method`, `target`, `version` ("HTTP/1.1"), `headers`."""
+
+    def __init__(self, method, target, version, headers):
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+
+    def keep_alive(self):
+        """RFC 9112 §9.3: HTTP/1.1 persists unless `close`; HTTP/1.0 only on `keep-alive`."""
+        tokens = self.headers.tokens("connection")
+        if self.version == "HTTP/1.0":
+            return "keep-alive" in tokens
+        return "close" not in tokens
+
+
+def parse_request_line(line):
+    """method, target, version from `method SP request-target SP HTTP-version` (§3)."""
+    text = _ascii(line, 400, "request line")
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    parts = text.split(" ")
+    if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
+        raise HTTPError(400, "malformed request line")
+    method, target, version = parts
+    if not _valid_target(target):
+        raise HTTPError(400, "malformed request target")
+    return method, target, _check_version(version)
+
+
+def _valid_target(target):
+    return all(" " < c < "\x7f" for c in target)
+
+
+def _check_version(version):
+    """RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT; we speak major version 1."""
+    if len(version) != 8 or not version.startswith("HTTP/") or version[6] != ".":
+        raise HTTPError(400, "malformed HTTP version")
+    major, minor = version[5], version[7]
+    if not (major.isdigit() and minor.isdigit()):
+        raise HTTPError(400, "malformed HTTP version")
+    if major != "1":
+        raise HTTPError(505, "only HTTP/1.x is supported")
+    return "HTTP/1.0" if minor == "0" else "HTTP/1.1"
+
+
+def parse_header_line(line):
+    """(name, value) from one field line `name ":" OWS value OWS` (RFC 9112 §5)."""
+    try:
+        text = line.decode()
+    except UnicodeError:
+        raise HTTPError(400, "header is not UTF-8")
+    text = text.rstrip("\r\n")
+    if text[:1] in (" ", "\t"):
+        # §5.2: a server MUST reject obs-fold (or replace it); we reject.
+        raise HTTPError(400, "obsolete line folding")
+    name, colon, value = text.partition(":")
+    # §5.1: no whitespace is allowed between the field name and colon.
+    if not colon or not is_token(name):
+        raise HTTPError(400, "malformed header line")
+    value = value.strip(" \t")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise HTTPError(400, "control character in header value")
+    return name, value
+
+
+def read_request_head(readline, max_line=MAX_REQUEST_LINE, max_header_line=MAX_HEADER_LINE,
+                      max_headers=MAX_HEADERS, max_head=MAX_HEAD):
+    """Read one request head through readline(limit); None at a clean end of stream."""
+    line = readline(max_line + 1)
+    if line in (b"\r\n", b"\n"):
+        # §2.2: a server SHOULD ignore at least one empty line before the request line.
+        line = readline(max_line + 1)
+    if not line:
+        return None
+    if len(line) > max_line:
+        raise HTTPError(414, "request line longer than %d bytes" % max_line)
+    if not line.endswith(b"\n"):
+        raise HTTPError(400, "incomplete request line")
+    method, target, version = parse_request_line(line)
+    headers = read_fields(readline, max_header_line, max_headers, max_head, 431)
+    return Request(method, target, version, headers)
+
+
+def read_fields(readline, max_line, max_count, max_total, status):
+    """Field lines up to the empty line; `status` answers a field section over a limit."""
+    headers = Headers()
+    total = 0
+    while True:
+        line = readline(max_line + 1)
+        if line in (b"\r\n", b"\n"):
+            return headers
+        if len(line) > max_line:
+            raise HTTPError(status, "header line longer than %d bytes" % max_line)
+        if not line.endswith(b"\n"):
+            raise HTTPError(400, "incomplete header section")
+        total += len(line)
+        if len(headers) >= max_count or total > max_total:
+            raise HTTPError(status, "too many or too large headers")
+        name, value = parse_header_line(line)
+        headers.add(name, value)
+
+
+def check_host(request):
+    """RFC 9112 §3.2: a HTTP/1.1 request with no Host, or with more than one, gets 400."""
+    hosts = request.headers.get_all("host")
+    if len(hosts) > 1 or (request.version == "HTTP/1.1" and not hosts):
+        raise HTTPError(400, "a HTTP/1.1 request needs exactly one Host header")
+
+
+CHUNKED = -1  # body_length() of a chunked body: its length is known only at its end
+
+
+def body_length(request):
+    """The body's length from its framing headers (RFC 9112 §6.3), or CHUNKED.
+
+    Ambiguous framing is refused, because a proxy in front of us might read it the
+    other way (request smuggling).
+    """
+    headers = request.headers
+    if "transfer-encoding" in headers:
+        if "content-length" in headers:
+            raise HTTPError(400, "both Content-Length and Transfer-Encoding")
+        if request.version == "HTTP/1.0":
+            raise HTTPError(400, "Transfer-Encoding in a HTTP/1.0 request")
+        if headers.tokens("transfer-encoding") != ["chunked"]:
+            raise HTTPError(501, "only the chunked transfer coding is supported")
+        return CHUNKED
+    values = []
+    for value in headers.get_all("content-length"):
+        values.extend(item.strip(" \t") for item in value.split(","))
+    if not values:
+        return 0
+    # RFC 9110 §8.6: a list of identical values may be taken as one; anything else is invalid.
+    if not all(v.isdigit() and v == values[0] for v in values) or len(values[0]) > 18:
+        raise HTTPError(400, "invalid Content-Length")
+    return int(values[0])
+
+
+class LengthReader:
+    """The body of a request with Content-Length: `readinto(buffer)` -> n, 0 at its end."""
+
+    def __init__(self, readinto, length):
+        self._readinto = readinto
+        self.remaining = length
+
+    def readinto(self, buffer):
+        count = min(len(buffer), self.remaining)
+        if count == 0:
+            return 0
+        got = self._readinto(memoryview(buffer)[:count])
+        if not got:
+            raise HTTPError(400, "body ended %d bytes early" % self.remaining)
+        self.remaining -= got
+        return got
+
+    def at_end(self):
+        return self.remaining == 0
+
+
+class ChunkedReader:
+    """A chunked body (RFC 9112 §7.1) decoded on the fly: `readinto(buffer)` -> n, 0 at end.
+
+    limit: largest decoded size accepted; a body growing past it raises 413 as soon as
+    the chunk that crosses it is announced, before its data is read.
+    """
+
+    def __init__(self, readline, readinto, limit=None):
+        self._readline = readline
+        self._readinto = readinto
+        self._limit = limit
+        self._left = 0
+        self._done = False
+        self.total = 0
+
+    def readinto(self, buffer):
+        if self._left == 0:
+            if self._done:
+                return 0
+            self._left = self._next_chunk_size()
+            if self._left == 0:
+                self._read_trailers()
+                return 0
+        got = self._readinto(memoryview(buffer)[:min(len(buffer), self._left)])
+        if not got:
+            raise HTTPError(400, "chunked body ended early")
+        self._left -= got
+        if self._left == 0 and self._readline(3) not in (b"\r\n", b"\n"):
+            raise HTTPError(400, "chunk data not followed by CRLF")
+        return got
+
+    def at_end(self):
+        return self._done
+
+    def _next_chunk_size(self):
+        line = self._readline(MAX_CHUNK_LINE + 1)
+        if len(line) > MAX_CHUNK_LINE or not line.endswith(b"\n"):
+            raise HTTPError(400, "malformed chunk size line")
+        # chunk-size [ ";" chunk-ext ]: extensions carry nothing we use.
+        size = _ascii(line, 400, "chunk size").partition(";")[0].strip(" \t\r\n")
+        if not size or len(size) > 15 or not all(c in _HEX for c in size):
+            raise HTTPError(400, "malformed chunk size %r" % size)
+        size = int(size, 16)
+        self.total += size
+        if self._limit is not None and self.total > self._limit:
+            raise HTTPError(413, "body larger than %d bytes" % self._limit)
+        return size
+
+    def _read_trailers(self):
+        read_fields(self._readline, MAX_HEADER_LINE, MAX_TRAILERS, MAX_HEAD, 400)
+        self._done = True
+
+
+def status_line(version, status, reason=None):
+    return "%s %d %s\r\n" % (version, status, reason or REASONS.get(status, "Unknown"))
+
+
+def header_line(name, value):
+    """One response field line; CR or LF in it would split the response, so refuse them."""
+    value = str(value)
+    if "\r" in value or "\n" in value or not is_token(name):
+        raise ValueError("invalid response header %r" % name)
+    return "%s: %s\r\n" % (name, value)

@@ -1,0 +1,80 @@
+"""The server: a ThreadingTCPServer that knows its folders and its open connections,
+and the functions that make and run one (`make_server`, `serve`).
+"""
+import os
+import socket
+
+from wsserver import compat
+from wsserver.handler import RequestHandler
+from wsserver.uploads import remove_stale_temp_files
+
+log = compat.get_logger("wsserver")
+
+
+class Server(compat.ThreadingTCPServer):
+    """Serves RequestHandler on one port, a thread per connection.
+
+    Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
+    `max_upload` (bytes, None for no limit). `server_close()` hangs up every open
+    connection and waits for its thread, so uploads cut short remove their temporary
+    files before the process exits.
+    """
+
+    allow_reuse_address = True
+    daemon_threads = False
+    block_on_close = True
+    request_queue_size = 64
+
+    def __init__(self, address, handler_class, directory, uploads, max_upload=None):
+        self.directory = directory.rstrip("/") or "/"
+        self.uploads = uploads.rstrip("/") or "/"
+        self.max_upload = max_upload
+        self._connections = set()
+        self._connections_lock = compat.allocate_lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler_class)
+        remove_stale_temp_files(self.uploads)
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        compat.ThreadingTCPServer.process_request(self, request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        compat.ThreadingTCPServer.shutdown_request(self, request)
+
+    def server_close(self):
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its peer
+        compat.ThreadingTCPServer.server_close(self)
+
+    def start(self):
+        """Serve in a background thread (next to the caller's own code); the thread."""
+        return compat.start_thread(self.serve_forever)
+
+
+def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
+                handler_class=RequestHandler):
+    """A Server bound and listening on (bind, port), not yet serving; port 0 picks one."""
+    try:
+        os.mkdir(uploads)
+    except OSError:
+        pass  # it exists
+    return Server((bind, port), handler_class, directory, uploads, max_upload)
+
+
+def serve(**options):
+    """Make a server with make_server(**options) and serve until interrupted."""
+    server = make_server(**options)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
