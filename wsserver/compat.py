@@ -60,11 +60,43 @@ def start_thread(function, *args):
     return thread
 
 
-def realpath(path):
-    """The path with symlinks resolved; boards' file systems have no symlinks."""
-    if MICROPYTHON:
-        return path
-    return os.path.realpath(path)
+def stat_inside(root, relative):
+    """os.stat of root/relative, or None when it is missing or a symbolic link leads
+    out of root.
+
+    One lstat per path component below root: cheaper than resolving the whole path,
+    and the last lstat is the answer when no link is met. Boards' file systems have no
+    symbolic links.
+    """
+    path = root + "/" + relative if relative else root
+    if MICROPYTHON or not relative:
+        return stat_or_none(path)
+    partial = root
+    for name in relative.split("/"):
+        partial += "/" + name
+        st = stat_or_none(partial, os.lstat)
+        if st is None:
+            return None
+        if st[0] & 0o170000 == 0o120000:  # S_IFLNK
+            return stat_or_none(path) if _resolves_inside(root, path) else None
+    return st
+
+
+def stat_or_none(path, stat=os.stat):
+    try:
+        return stat(path)
+    except OSError:
+        return None
+
+
+_real_roots = {}
+
+
+def _resolves_inside(root, path):
+    real_root = _real_roots.get(root)
+    if real_root is None:
+        real_root = _real_roots[root] = os.path.realpath(root).rstrip("/") + "/"
+    return (os.path.realpath(path) + "/").startswith(real_root)
 
 
 def random_token():
@@ -73,13 +105,39 @@ def random_token():
     return binascii.hexlify(os.urandom(6)).decode()
 
 
+def set_timeouts(sock, seconds):
+    """Close a connection whose client stays silent, or stops reading, for `seconds`.
+
+    On Linux the kernel enforces it (SO_RCVTIMEO/SO_SNDTIMEO): settimeout() would cost
+    a poll() before every recv and send. A timed-out read then looks like the end of the
+    stream to rfile and a timed-out write raises EAGAIN: either way the handler closes
+    the connection, as it would on a timeout exception.
+    """
+    if seconds is None:
+        return
+    if sys.platform == "linux" and not MICROPYTHON:
+        import socket
+        import struct
+        timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    else:
+        sock.settimeout(seconds)
+
+
 def send_file_range(handler, file, offset, count):
     """Send `count` bytes of an open binary file from `offset` to the client.
 
-    CPython hands the copy to the kernel (socket.sendfile); elsewhere a buffered loop.
+    The kernel copies where os.sendfile exists; elsewhere a loop through one buffer.
     """
-    if hasattr(handler.connection, "sendfile"):
-        handler.connection.sendfile(file, offset, count)
+    if hasattr(os, "sendfile"):
+        out, source = handler.connection.fileno(), file.fileno()
+        while count > 0:
+            sent = os.sendfile(out, source, offset, count)  # EAGAIN on SO_SNDTIMEO
+            if sent == 0:
+                raise OSError(errno.EIO, "file shrank while sending")
+            offset += sent
+            count -= sent
         return
     file.seek(offset)
     buffer = bytearray(min(COPY_BUFFER_SIZE, count) or 1)

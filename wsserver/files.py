@@ -12,13 +12,6 @@ _S_IFDIR = 0o040000
 _S_IFREG = 0o100000
 
 
-def stat_or_none(path):
-    try:
-        return os.stat(path)
-    except OSError:
-        return None
-
-
 def is_dir(st):
     return st[0] & _S_IFMT == _S_IFDIR
 
@@ -91,24 +84,14 @@ class FileServiceMixIn:
     def guess_type(self, path):
         return paths.guess_type(path)
 
-    def file_path(self, root, relative):
-        """root + relative, refusing a path that a symlink leads out of the root."""
-        path = root + "/" + relative if relative else root
-        real_root = compat.realpath(root)
-        real = compat.realpath(path)
-        if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
-            raise HTTPError(404, "not found")
-        return path
-
     def send_file(self, root, relative, head_only):
         """Answer GET/HEAD for a file under root; a folder gives its index file."""
-        path = self.file_path(root, relative)
-        st = stat_or_none(path)
+        st = compat.stat_inside(root, relative)
         if st is not None and is_dir(st):
             if not self.path.endswith("/"):
                 return self.redirect(self.path + "/")
-            path = self.file_path(root, (relative + "/" if relative else "") + self.index_name)
-            st = stat_or_none(path)
+            relative = (relative + "/" if relative else "") + self.index_name
+            st = compat.stat_inside(root, relative)
         if st is None or not is_file(st):
             raise HTTPError(404, "not found")
         if self._not_modified(st):
@@ -116,7 +99,7 @@ class FileServiceMixIn:
             self._send_validators(st)
             self.end_headers()
             return
-        self._send_content(path, st, head_only)
+        self._send_content(root + "/" + relative, st, head_only)
 
     def _not_modified(self, st):
         """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
@@ -146,7 +129,7 @@ class FileServiceMixIn:
         size = st[6]
         byte_range = self._requested_range(st)
         start, stop = byte_range or (0, size)
-        with open(path, "rb") as file:
+        with open(path, "rb", buffering=0) as file:
             self.send_response(206 if byte_range else 200)
             self.send_header("Content-Type", self.guess_type(path))
             self.send_header("Content-Length", stop - start)
@@ -158,7 +141,8 @@ class FileServiceMixIn:
             if head_only:
                 return
             if stop - start <= self.single_write_size:
-                file.seek(start)
+                if start:
+                    file.seek(start)
                 self.write(file.read(stop - start))
             else:
                 self.flush_head()

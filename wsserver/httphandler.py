@@ -24,8 +24,10 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
 
     server_version = "wsserver/0.1"
     protocol_version = "HTTP/1.1"
-    #: Seconds a client may stay silent while we wait for a request, a head or a body.
-    timeout = 30
+    #: Seconds a client may stay silent (or not read) before its connection is closed:
+    #: while we wait for a request, a head or a body, and while we send.
+    socket_timeout = 30
+    timeout = None  # socketserver's own settimeout(): replaced by compat.set_timeouts
     #: Head limits (see http11): 414 for the request line, 431 for the fields.
     max_request_line = http11.MAX_REQUEST_LINE
     max_header_line = http11.MAX_HEADER_LINE
@@ -35,6 +37,10 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     #: Nagle / delayed-ACK stall between them.
     single_write_size = 64 * 1024
     disable_nagle_algorithm = True
+
+    def setup(self):
+        compat.StreamRequestHandler.setup(self)
+        compat.set_timeouts(self.connection, self.socket_timeout)
 
     def handle(self):
         self.close_connection = True

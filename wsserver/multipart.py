@@ -1,9 +1,8 @@
 """multipart/form-data request bodies (RFC 7578, RFC 2046 §5.1), parsed as they arrive.
 
-A push parser: `MultipartParser.feed(chunk)` returns events, and the caller decides where
-each part's bytes go, so no body is ever held in memory. Between two calls the parser
-keeps at most a delimiter's worth of bytes (a boundary that may continue in the next
-chunk), or the head of one part while it is incomplete (at most `max_head` bytes).
+A push parser: `feed(chunk)` returns events and the caller decides where each part's
+bytes go, so no body is held in memory. Between calls the parser keeps at most a
+delimiter cut by the end of a chunk, or an incomplete part head (up to `max_head` bytes).
 Pure: no sockets, no files. Every malformed body raises HTTPError(400, reason).
 
     parser = MultipartParser(boundary_from(content_type))
@@ -39,9 +38,6 @@ class Part:
         self.filename = filename
         self.content_type = content_type
         self.headers = headers
-
-    def __repr__(self):
-        return "Part(%r, %r, %r)" % (self.name, self.filename, self.content_type)
 
 
 def boundary_from(content_type):
@@ -214,7 +210,7 @@ def _get(headers, name):
 
 def _text(raw, what):
     """Decode header bytes as strict UTF-8 (browsers send non-ASCII file names raw).
-    MicroPython's decode() is lax (b'\xc0\xaf' gives '/'), hence is_utf8 for non-ASCII."""
+    MicroPython's decode() is lax (b"\\xc0\\xaf" gives "/"): is_utf8 checks non-ASCII."""
     try:
         text = raw.decode()
         if len(text) == len(raw) or is_utf8(raw):
@@ -259,10 +255,9 @@ def _param_value(text, header):
 
 
 def _quoted(text, header):
-    """Unquote the quoted-string (RFC 9110 §5.6.4) at the start of text; return it and
-    the rest. Only \\" and \\\\ are unescaped: browsers send other backslashes as they
-    are (the HTML form encoding escapes only '"', CR and LF, as %22 %0D %0A), so a
-    Windows path keeps its backslashes."""
+    """(value, rest) for the quoted-string (RFC 9110 §5.6.4) that starts text. Only \\"
+    and \\\\ are unescaped: browsers send other backslashes as they are (HTML escapes only
+    '"', CR, LF, as %22 %0D %0A), so a Windows path keeps its backslashes."""
     out = ""
     start = 1
     while True:

@@ -56,9 +56,12 @@ class Server(compat.ThreadingTCPServer):
                 pass  # already closed by its peer
         compat.ThreadingTCPServer.server_close(self)
 
-    def start(self):
-        """Serve in a background thread (next to the caller's own code); the thread."""
-        return compat.start_thread(self.serve_forever)
+    def start(self, poll_interval=0.05):
+        """Serve in a background thread, next to the caller's own code; the thread.
+
+        poll_interval: seconds between checks for shutdown(), which waits for one.
+        """
+        return compat.start_thread(self.serve_forever, poll_interval)
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,

@@ -6,7 +6,8 @@ import json
 import os
 
 from wsserver import compat, multipart, paths
-from wsserver.files import is_file, remove_quietly, stat_or_none
+from wsserver.compat import stat_or_none
+from wsserver.files import is_file, remove_quietly
 from wsserver.http11 import HTTPError
 
 log = compat.get_logger("wsserver")
