@@ -24,7 +24,9 @@ class RequestHandler(FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
         return paths.upload_name(relative) if relative else ""
 
     def allowed_methods(self):
-        name = self.upload_target() if self.path.startswith(UPLOADS + "/") else None
+        if self.path == "*":
+            return HTTPRequestHandler.allowed_methods(self)
+        name = self.upload_target()
         if name is None:
             return "GET, HEAD, OPTIONS"
         if name == "":

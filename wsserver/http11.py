@@ -137,14 +137,9 @@ def parse_request_line(line):
     parts = text.split(" ")
     if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
         raise HTTPError(400, "malformed request line")
+    # The target's own syntax is checked where it is taken apart (paths.split_target).
     method, target, version = parts
-    if not _valid_target(target):
-        raise HTTPError(400, "malformed request target")
     return method, target, _check_version(version)
-
-
-def _valid_target(target):
-    return all(" " < c < "\x7f" for c in target)
 
 
 def _check_version(version):
@@ -216,11 +211,33 @@ def read_fields(readline, max_line, max_count, max_total, status):
         headers.add(name, value)
 
 
+# RFC 3986 §3.2.2: the characters of a reg-name, and of an IP literal between brackets.
+_REG_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                      "-._~%!$&'()*+,;=")
+_IP_LITERAL = frozenset("0123456789abcdefABCDEFvV:.")
+
+
 def check_host(request):
-    """RFC 9112 §3.2: a HTTP/1.1 request with no Host, or with more than one, gets 400."""
+    """RFC 9112 §3.2: a server MUST answer 400 to a HTTP/1.1 request without Host, and
+    to any request with more than one Host or an invalid one."""
     hosts = request.headers.get_all("host")
     if len(hosts) > 1 or (request.version == "HTTP/1.1" and not hosts):
         raise HTTPError(400, "a HTTP/1.1 request needs exactly one Host header")
+    if hosts and not _valid_host(hosts[0]):
+        raise HTTPError(400, "invalid Host header")
+
+
+def _valid_host(value):
+    """`uri-host [":" port]`; empty is valid (a target URI without authority)."""
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return False
+        chars, port = _IP_LITERAL, rest[1:]
+    else:
+        host, _, port = value.partition(":")
+        chars = _REG_NAME
+    return all(c in chars for c in host) and (not port or port.isdigit())
 
 
 CHUNKED = -1  # body_length() of a chunked body: its length is known only at its end

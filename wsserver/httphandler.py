@@ -90,7 +90,10 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         self.close_connection = not request.keep_alive()
         http11.check_host(request)
         self.body_length = http11.body_length(request)
-        self.path, self.query = paths.split_target(request.target)
+        if request.target == "*" and request.method == "OPTIONS":
+            self.path, self.query = "*", ""  # RFC 9112 §3.2.4: the server as a whole
+        else:
+            self.path, self.query = paths.split_target(request.target)
         expect = self.headers.get("expect")
         if expect is not None:
             # RFC 9110 §10.1.1: 100-continue is the only expectation defined.

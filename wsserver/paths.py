@@ -185,7 +185,7 @@ def upload_name(name):
     """Return name unchanged if it is a safe file name for an upload, else raise 400.
 
     Also refuses names starting with '.': hidden files and the server's own
-    temporary '.name.part' files.
+    temporary '.upload-*.part' files.
     """
     if not name:
         raise HTTPError(400, "empty file name")

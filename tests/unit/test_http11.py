@@ -163,3 +163,12 @@ def test_http_error_carries_status_message_headers():
     err = HTTPError(405, "no", [("Allow", "GET")])
     assert (err.status, err.message, err.headers) == (405, "no", [("Allow", "GET")])
     assert HTTPError(400).headers == []
+
+
+def test_host_values():
+    def check(value):
+        http11.check_host(head(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n"))
+    for value in (b"", b"example.com", b"a:80", b"127.0.0.1:8000", b"[::1]", b"[::1]:80"):
+        check(value)
+    for value in (b"a b", b"127.0.0.1:x", b"::1", b"[::1", b"a]:80", b"a:80:90", b"[::1]x", b"a/b"):
+        assert status_of(check, value) == 400, value

@@ -328,6 +328,9 @@ def test_bad_part_heads():
         (b"Content-Disposition: form-data; name=a b=c", "parameter"),
         (b'Content-Disposition: form-data; name="a"; filename="\xff"', "UTF-8"),
         (b"Content-Disposition: form-data; name=a; filename*=UTF-8''%ff", "UTF-8"),
+        # Overlong '/': MicroPython's decode() alone would accept both.
+        (b'Content-Disposition: form-data; name="a"; filename="\xc0\xaf"', "UTF-8"),
+        (b"Content-Disposition: form-data; name=a; filename*=UTF-8''%c0%af", "UTF-8"),
         (b"Content-Disposition: form-data; name=a; filename*=UTF-8''%4", "percent"),
         (b"Content-Disposition: form-data; name=a; filename*=UTF-8''%+1", "percent"),
         (b"Content-Disposition: form-data; name=a; filename*=latin1''x", "charset"),

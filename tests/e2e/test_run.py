@@ -1,0 +1,106 @@
+"""run.py and wsserver.serve() as users start them: a real process, stopped by a signal.
+
+SIGTERM and Ctrl-C (SIGINT) must stop the server cleanly: exit status 0, and an upload
+cut short by the stop leaves neither a file nor a temporary file behind.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TIMEOUT = 10
+
+
+def start_run_py(tmp_path, *options):
+    static, uploads = tmp_path / "static", tmp_path / "uploads"
+    static.mkdir(parents=True)
+    (static / "index.html").write_bytes(b"<h1>hello</h1>")
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "run.py"), "0", "-b", "127.0.0.1",
+         "-d", str(static), "--uploads", str(uploads)] + list(options),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    assert match, (line, process.stderr.read() if process.poll() is not None else "")
+    return process, int(match.group(1)), uploads
+
+
+def stop(process, signum):
+    process.send_signal(signum)
+    try:
+        return process.wait(TIMEOUT)
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def wait_for(condition):
+    """Poll condition() for up to TIMEOUT seconds; its last value."""
+    deadline = time.monotonic() + TIMEOUT
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def start_partial_upload(port, uploads):
+    """A PUT that has sent 64 KiB of its 1 MiB, and whose temporary file exists."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock.sendall(b"PUT /uploads/cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"
+                 + b"x" * 65536)
+    assert wait_for(lambda: any(p.name.endswith(".part") for p in uploads.iterdir()))
+    return sock
+
+
+def test_run_py_serves_with_its_options_and_stops_on_sigterm(tmp_path):
+    process, port, uploads = start_run_py(tmp_path, "--max-upload", "10")
+    url = "http://127.0.0.1:%d" % port
+    assert requests.get(url + "/", timeout=TIMEOUT).text == "<h1>hello</h1>"
+    assert requests.put(url + "/uploads/a.txt", data=b"0123456789", timeout=TIMEOUT).status_code == 201
+    assert requests.put(url + "/uploads/b.txt", data=b"0123456789X", timeout=TIMEOUT).status_code == 413
+    assert stop(process, signal.SIGTERM) == 0
+    assert sorted(p.name for p in uploads.iterdir()) == ["a.txt"]
+
+
+def test_stop_mid_upload_removes_the_partial_file(tmp_path):
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        process, port, uploads = start_run_py(tmp_path / str(signum))
+        sock = start_partial_upload(port, uploads)
+        try:
+            assert stop(process, signum) == 0
+        finally:
+            sock.close()
+        assert list(uploads.iterdir()) == []
+
+
+def test_serve_takes_the_same_options_as_keywords(tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "hi.txt").write_bytes(b"hi")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = ("from wsserver import serve; serve(port=%d, bind='127.0.0.1', directory=%r, "
+            "uploads=%r, max_upload=5)" % (port, str(tmp_path / "www"), str(tmp_path / "up")))
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = "http://127.0.0.1:%d" % port
+
+    def answers():
+        try:
+            return requests.get(url + "/hi.txt", timeout=TIMEOUT).text == "hi"
+        except requests.ConnectionError:
+            return False
+
+    assert wait_for(answers)
+    assert requests.put(url + "/uploads/x", data=b"123456", timeout=TIMEOUT).status_code == 413
+    process.send_signal(signal.SIGINT)
+    process.wait(TIMEOUT)
+    assert sorted(os.listdir(tmp_path / "up")) == []
+    process.stdout.close()
+    process.stderr.close()
