@@ -67,6 +67,14 @@ def parse_range(header, size):
     return start, stop
 
 
+def _opened(opener, path, *args):
+    """opener(path, *args), with a file that cannot be read answered as 403."""
+    try:
+        return opener(path, *args)
+    except OSError:
+        raise HTTPError(403, "file cannot be read")
+
+
 def _unsatisfiable(size):
     return HTTPError(416, "range not satisfiable",
                      [("Content-Range", "bytes */%d" % size)])
@@ -126,27 +134,29 @@ class FileServiceMixIn:
         return parse_range(header, st[6])
 
     def _send_content(self, path, st, head_only):
-        size = st[6]
         byte_range = self._requested_range(st)
-        start, stop = byte_range or (0, size)
-        with open(path, "rb", buffering=0) as file:
-            self.send_response(206 if byte_range else 200)
-            self.send_header("Content-Type", self.guess_type(path))
-            self.send_header("Content-Length", stop - start)
-            if byte_range:
-                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, stop - 1, size))
-            self.send_header("Accept-Ranges", "bytes")
-            self._send_validators(st)
-            self.end_headers()
-            if head_only:
-                return
-            if stop - start <= self.single_write_size:
-                if start:
-                    file.seek(start)
-                self.write(file.read(stop - start))
-            else:
+        start, stop = byte_range or (0, st[6])
+        if head_only:
+            self._send_content_head(path, st, byte_range, start, stop)
+        elif stop - start <= self.single_write_size:
+            data = _opened(compat.read_range, path, start, stop - start)
+            self._send_content_head(path, st, byte_range, start, stop)
+            self.write(data)
+        else:
+            with _opened(open, path, "rb", 0) as file:
+                self._send_content_head(path, st, byte_range, start, stop)
                 self.flush_head()
                 compat.send_file_range(self, file, start, stop - start)
+
+    def _send_content_head(self, path, st, byte_range, start, stop):
+        self.send_response(206 if byte_range else 200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", stop - start)
+        if byte_range:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, stop - 1, st[6]))
+        self.send_header("Accept-Ranges", "bytes")
+        self._send_validators(st)
+        self.end_headers()
 
     def redirect(self, location):
         self.send_response(301)
