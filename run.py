@@ -27,6 +27,9 @@ def parse_args(argv):
                         help="folder uploads go into (default: uploads/ next to run.py)")
     parser.add_argument("--max-upload", type=int, default=None, metavar="BYTES",
                         help="largest upload accepted, in bytes (default: no limit)")
+    parser.add_argument("--allow-origin", nargs="+", action="extend", metavar="ORIGIN",
+                        help="origins whose pages may open WebSockets, such as "
+                             "http://device.local:8000 (default: any)")
     return parser.parse_args(argv)
 
 
@@ -56,7 +59,8 @@ def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = make_server(port=args.port, bind=args.bind, directory=args.directory,
-                         uploads=args.uploads, max_upload=args.max_upload)
+                         uploads=args.uploads, max_upload=args.max_upload,
+                         allow_origins=args.allow_origin)
     port = server.server_address[1]
     for url in reachable_urls(args.bind, port):
         print("Serving on %s" % url, flush=True)

@@ -193,3 +193,99 @@ def replace_file(source, target):
 def allocate_lock():
     import _thread
     return _thread.allocate_lock()
+
+
+# One receive buffer serves every parked connection (they share one loop's thread).
+RECV_BUFFER_SIZE = 2048 if MICROPYTHON else 64 * 1024
+
+
+def monotonic():
+    """Seconds from a clock that never jumps, for timeouts."""
+    import time
+    if MICROPYTHON:
+        return time.ticks_ms() / 1000
+    return time.monotonic()
+
+
+def in_thread(thread):
+    """True when called from inside `thread` (a started thread, or None)."""
+    import threading
+    return thread is not None and threading.current_thread() is thread
+
+
+def poll_key(sock):
+    """What select.poll reports for a socket: its fd on CPython, itself on MicroPython."""
+    return sock if MICROPYTHON else sock.fileno()
+
+
+class Waker:
+    """A socket pair that wakes a poll() loop when another thread has work for it."""
+
+    def __init__(self):
+        import socket
+        self.sock, self._writer = socket.socketpair()
+        self.sock.setblocking(False)
+        self._writer.setblocking(False)
+
+    def wake(self):
+        try:
+            self._writer.send(b"\0")
+        except OSError:
+            pass  # the pipe is full: the loop is awake already
+
+    def drain(self):
+        try:
+            while self.sock.recv(4096):
+                pass
+        except OSError:
+            pass  # drained
+
+    def close(self):
+        self.sock.close()
+        self._writer.close()
+
+
+def take_buffered(rfile, sock):
+    """Make the socket non-blocking and return the bytes rfile had read ahead of the
+    parser (a WebSocket's first frame may arrive with the handshake)."""
+    sock.setblocking(False)
+    if MICROPYTHON:
+        return b""  # rfile is the socket itself: nothing is read ahead
+    return rfile.read1(RECV_BUFFER_SIZE) or b""
+
+
+def recv_into(sock, buffer):
+    """Bytes received into buffer on a non-blocking socket: None when there are none
+    yet, 0 at the end of the stream."""
+    try:
+        return sock.recv_into(buffer)
+    except BlockingIOError:
+        return None
+
+
+def send_some(sock, data):
+    """As much of data as a non-blocking socket takes now (possibly 0)."""
+    try:
+        return sock.send(data)
+    except BlockingIOError:
+        return 0
+
+
+def utf8_decoder():
+    """An incremental strict UTF-8 decoder: decode(data, final) -> str, UnicodeError on
+    the first invalid byte. CPython's codec is in C; MicroPython's decode() is lax."""
+    if MICROPYTHON:
+        from wsserver.utf8 import Utf8Decoder
+        return Utf8Decoder()
+    import codecs
+    return codecs.getincrementaldecoder("utf-8")()
+
+
+def shutdown_write(sock):
+    """Half-close: send FIN and keep reading (boards' sockets cannot; they close later)."""
+    if hasattr(sock, "shutdown"):
+        import socket
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the client is gone already

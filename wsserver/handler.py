@@ -4,12 +4,15 @@ from wsserver.files import FileServiceMixIn
 from wsserver.http11 import HTTPError
 from wsserver.httphandler import HTTPRequestHandler
 from wsserver.uploads import UploadMixIn
+from wsserver.wsmixin import WebSocketMixIn
 
 UPLOADS = "/uploads"
+ECHO = "/ws/echo"
 
 
-class RequestHandler(FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
-    """Static files from `server.directory`; uploads into `server.uploads` under /uploads/.
+class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
+    """Static files from `server.directory`; uploads into `server.uploads` under /uploads/;
+    WebSocket echo at /ws/echo.
 
     Subclass it to add routes: override a `do_<METHOD>` and call this class's method
     for the paths you do not handle.
@@ -23,9 +26,14 @@ class RequestHandler(FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
         relative = paths.url_to_relative(self.path[len(UPLOADS):])
         return paths.upload_name(relative) if relative else ""
 
+    #: Paths that are WebSocket endpoints (GET with an upgrade only).
+    websocket_paths = (ECHO,)
+
     def allowed_methods(self):
         if self.path == "*":
             return HTTPRequestHandler.allowed_methods(self)
+        if self.path in self.websocket_paths:
+            return "GET"
         name = self.upload_target()
         if name is None:
             return "GET, HEAD, OPTIONS"
@@ -44,6 +52,8 @@ class RequestHandler(FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
         self.download(head_only=True)
 
     def download(self, head_only):
+        if self.path in self.websocket_paths:
+            return self.accept_websocket()
         if self.path == UPLOADS:
             return self.redirect(UPLOADS + "/")
         name = self.upload_target()
@@ -53,6 +63,10 @@ class RequestHandler(FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
             self.send_file(self.server.uploads, name, head_only)
         else:
             self.list_uploads(self.server.uploads)
+
+    def on_message(self, data):
+        if self.path == ECHO:
+            self.send(data)
 
     def do_PUT(self):
         name = self.upload_target()

@@ -83,6 +83,7 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
 
     def begin(self, request):
         """Take in a parsed head: keep-alive, Host, target, body framing, Expect."""
+        self.request_head = request
         self.command = request.method
         self.target = request.target
         self.request_version = request.version

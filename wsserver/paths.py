@@ -14,6 +14,7 @@ only name something under that root, on POSIX and on Windows alike:
 Every refusal is an `HTTPError(400, reason)`.
 """
 from wsserver.http11 import HTTPError
+from wsserver.utf8 import is_utf8
 
 _HEX = "0123456789ABCDEF"
 # RFC 3986 §2.3: the only characters `quote` leaves as they are.
@@ -103,47 +104,6 @@ def _encode(text):
         return text.encode()
     except UnicodeError:  # a lone surrogate in a CPython str
         raise HTTPError(400, "text is not valid Unicode")
-
-
-def is_utf8(data):
-    """True if data is well-formed UTF-8 (RFC 3629 §4): no overlong forms, no
-    surrogates, nothing above U+10FFFF, no truncated sequence.
-
-    Written out because MicroPython's bytes.decode() accepts b'\\xc0\\xae' as '.'.
-    """
-    i, n = 0, len(data)
-    while i < n:
-        lead = data[i]
-        if lead < 0x80:
-            i += 1
-            continue
-        count, low, high = _utf8_rule(lead)
-        if not count or i + count >= n or not low <= data[i + 1] <= high:
-            return False
-        for k in range(i + 2, i + count + 1):
-            if not 0x80 <= data[k] <= 0xBF:
-                return False
-        i += count + 1
-    return True
-
-
-def _utf8_rule(lead):
-    """(continuation bytes, range of the first one) for a lead byte; count 0 if invalid."""
-    if 0xC2 <= lead <= 0xDF:
-        return 1, 0x80, 0xBF
-    if lead == 0xE0:
-        return 2, 0xA0, 0xBF  # no overlong 3-byte forms
-    if lead == 0xED:
-        return 2, 0x80, 0x9F  # no surrogates U+D800..U+DFFF
-    if 0xE1 <= lead <= 0xEF:
-        return 2, 0x80, 0xBF
-    if lead == 0xF0:
-        return 3, 0x90, 0xBF  # no overlong 4-byte forms
-    if 0xF1 <= lead <= 0xF3:
-        return 3, 0x80, 0xBF
-    if lead == 0xF4:
-        return 3, 0x80, 0x8F  # nothing above U+10FFFF
-    return 0, 0, 0
 
 
 def parse_query(query):

@@ -4,8 +4,10 @@ and the functions that make and run one (`make_server`, `serve`).
 import os
 import socket
 
-from wsserver import compat
+from wsserver import compat, frames
 from wsserver.handler import RequestHandler
+from wsserver.poller import Poller
+from wsserver.wsmixin import ConnectionClosed
 from wsserver.uploads import remove_stale_temp_files
 
 log = compat.get_logger("wsserver")
@@ -15,9 +17,10 @@ class Server(compat.ThreadingTCPServer):
     """Serves RequestHandler on one port, a thread per connection.
 
     Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
-    `max_upload` (bytes, None for no limit). `server_close()` hangs up every open
-    connection and waits for its thread, so uploads cut short remove their temporary
-    files before the process exits.
+    `max_upload` (bytes, None for no limit), `allow_origins` (origins whose pages may
+    open WebSockets, None for any). `server_close()` closes WebSockets with 1001, hangs
+    up every other connection and waits for its thread, so uploads cut short remove
+    their temporary files before the process exits.
     """
 
     allow_reuse_address = True
@@ -25,10 +28,14 @@ class Server(compat.ThreadingTCPServer):
     block_on_close = True
     request_queue_size = 64
 
-    def __init__(self, address, handler_class, directory, uploads, max_upload=None):
+    def __init__(self, address, handler_class, directory, uploads, max_upload=None,
+                 allow_origins=None):
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
+        self.allow_origins = allow_origins
+        self.poller = None  # started with the first WebSocket
+        self._parked = set()  # sockets the poller serves, not a thread
         self._connections = set()
         self._connections_lock = compat.allocate_lock()
         if ":" in address[0]:
@@ -42,11 +49,42 @@ class Server(compat.ThreadingTCPServer):
         compat.ThreadingTCPServer.process_request(self, request, client_address)
 
     def shutdown_request(self, request):
+        """The handler's thread is done with the connection: close it, unless parked."""
         with self._connections_lock:
             self._connections.discard(request)
-        compat.ThreadingTCPServer.shutdown_request(self, request)
+            parked = request in self._parked
+        if not parked:
+            compat.ThreadingTCPServer.shutdown_request(self, request)
+
+    def park(self, handler, start):
+        """Serve a handler's connection from the poller from now on; start() runs there."""
+        with self._connections_lock:
+            if self.poller is None:
+                self.poller = Poller()
+                self.poller.start()
+            self._parked.add(handler.connection)
+        self.poller.add(handler, start)
+
+    def unpark(self, handler):
+        with self._connections_lock:
+            self._parked.discard(handler.connection)
+
+    def broadcast(self, connections, data):
+        """Send one message to many WebSocket connections: encoded once, queued to each;
+        a slow client gets it when it reads, and never holds up the others."""
+        if isinstance(data, str):
+            frame = frames.encode_frame(frames.OP_TEXT, data.encode())
+        else:
+            frame = frames.encode_frame(frames.OP_BINARY, data)
+        for connection in connections:
+            try:
+                connection.send_frame_bytes(frame)
+            except ConnectionClosed:
+                pass  # closing or gone: nothing to deliver
 
     def server_close(self):
+        if self.poller is not None:
+            self.poller.close_all(frames.CLOSE_GOING_AWAY, "server shutting down")
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
@@ -65,13 +103,13 @@ class Server(compat.ThreadingTCPServer):
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
-                handler_class=RequestHandler):
+                allow_origins=None, handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one."""
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
-    return Server((bind, port), handler_class, directory, uploads, max_upload)
+    return Server((bind, port), handler_class, directory, uploads, max_upload, allow_origins)
 
 
 def serve(**options):

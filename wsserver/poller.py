@@ -1,0 +1,146 @@
+"""One poll() loop for the connections that need no thread of their own.
+
+A WebSocket connection, once its handshake is answered, is parked here: the loop reads
+what arrives on every parked socket into one shared buffer, writes their queued output
+when the socket can take it, and runs their timers (keepalive, close timeouts). A
+thousand idle viewers then cost a socket and a little state each, not a thread each;
+on a board, where threads are scarce, the same loop is what keeps them alive.
+
+A parked connection provides: `connection` (the socket), `poll_events()` (the events
+it waits for now), `on_readable(buffer)`, `on_writable()`, `on_tick(now)` and
+`abort()`. Those callbacks run in the loop's thread only.
+"""
+import select
+
+from wsserver import compat
+
+log = compat.get_logger("wsserver")
+
+POLLIN = select.POLLIN
+POLLOUT = select.POLLOUT
+_GONE = select.POLLHUP | select.POLLERR
+
+
+class Poller:
+    """The loop; `add`, `update`, `discard` and `close_all` may be called from any thread.
+
+    tick: seconds between two rounds of timers; keepalive and close timeouts are
+    checked that often.
+    """
+
+    tick = 0.25
+
+    def __init__(self, buffer_size=compat.RECV_BUFFER_SIZE):
+        self.buffer = bytearray(buffer_size)
+        self._poll = select.poll()
+        self._connections = {}  # poll key -> connection
+        self._actions = []  # (function, argument) from other threads, run by the loop
+        self._lock = compat.allocate_lock()
+        self._waker = compat.Waker()
+        self._waker_key = compat.poll_key(self._waker.sock)
+        self._poll.register(self._waker.sock, POLLIN)
+        self._next_tick = 0
+        self._thread = None
+        self.running = True
+
+    def __len__(self):
+        return len(self._connections)
+
+    def connections(self):
+        return list(self._connections.values())
+
+    def start(self):
+        """Run the loop in a thread of its own (CPython; a board runs run_once itself)."""
+        self._thread = compat.start_thread(self.run_forever)
+
+    def run_forever(self):
+        while self.running:
+            self.run_once(self.tick)
+        self._close()
+
+    def run_once(self, timeout):
+        """Wait up to `timeout` seconds for events, handle them, then run due timers."""
+        self._run_actions()
+        if not self.running:
+            return
+        for key, flags in self._poll.poll(int(timeout * 1000)):
+            if key == self._waker_key:
+                self._waker.drain()
+            elif key in self._connections:  # not discarded earlier in this round
+                self._dispatch(self._connections[key], flags)
+        now = compat.monotonic()
+        if now >= self._next_tick:
+            self._next_tick = now + self.tick
+            for connection in list(self._connections.values()):
+                self._guard(connection, connection.on_tick, now)
+
+    def _dispatch(self, connection, flags):
+        if flags & (POLLIN | _GONE):
+            self._guard(connection, connection.on_readable, self.buffer)
+        if flags & POLLOUT and compat.poll_key(connection.connection) in self._connections:
+            self._guard(connection, connection.on_writable)
+
+    def _guard(self, connection, callback, *args):
+        """A failure in one connection costs that connection, never the loop."""
+        try:
+            callback(*args)
+        except Exception as exc:
+            if not compat.is_disconnect(exc):
+                log.exception("error on a parked connection: %r", exc)
+            connection.abort()
+
+    def _post(self, function, argument):
+        """Have the loop's thread call function(argument) at its next turn."""
+        with self._lock:
+            self._actions.append((function, argument))
+        self._waker.wake()
+
+    def _run_actions(self):
+        with self._lock:
+            actions, self._actions = self._actions, []
+        for function, argument in actions:
+            function(argument)
+
+    def add(self, connection, start):
+        """Watch a connection; the loop's thread calls start() first."""
+        self._post(self._add, (connection, start))
+
+    def _add(self, item):
+        connection, start = item
+        self._connections[compat.poll_key(connection.connection)] = connection
+        self._poll.register(connection.connection, connection.poll_events())
+        self._guard(connection, start)
+
+    def update(self, connection):
+        """Poll for what the connection waits for now (after it queued output, say)."""
+        if compat.in_thread(self._thread):
+            self._update(connection)
+        else:
+            self._post(self._update, connection)
+
+    def _update(self, connection):
+        if compat.poll_key(connection.connection) in self._connections:
+            self._poll.modify(connection.connection, connection.poll_events())
+
+    def discard(self, connection):
+        """Stop watching a connection (it closes its socket itself)."""
+        key = compat.poll_key(connection.connection)
+        if self._connections.pop(key, None) is not None:
+            self._poll.unregister(connection.connection)
+
+    def close_all(self, code, reason):
+        """Close every connection with a close frame, then stop the loop and wait for it."""
+        self._post(self._close_all, (code, reason))
+        if self._thread is not None and not compat.in_thread(self._thread):
+            self._thread.join(5)
+
+    def _close_all(self, item):
+        for connection in list(self._connections.values()):
+            self._guard(connection, connection.shut_down, *item)
+        self.running = False
+
+    def _close(self):
+        for connection in list(self._connections.values()):
+            connection.abort()
+        self._poll.unregister(self._waker.sock)
+        self._waker.close()
