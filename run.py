@@ -30,6 +30,9 @@ def parse_args(argv):
     parser.add_argument("--allow-origin", nargs="+", action="extend", metavar="ORIGIN",
                         help="origins whose pages may open WebSockets, such as "
                              "http://device.local:8000 (default: any)")
+    parser.add_argument("--log-history", type=int, default=200, metavar="N",
+                        help="log records kept for viewers who join later (default 200; "
+                             "0: no live log)")
     return parser.parse_args(argv)
 
 
@@ -60,7 +63,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = make_server(port=args.port, bind=args.bind, directory=args.directory,
                          uploads=args.uploads, max_upload=args.max_upload,
-                         allow_origins=args.allow_origin)
+                         allow_origins=args.allow_origin, log_history=args.log_history)
     port = server.server_address[1]
     for url in reachable_urls(args.bind, port):
         print("Serving on %s" % url, flush=True)

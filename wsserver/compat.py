@@ -53,6 +53,21 @@ def get_logger(name):
     return logging.getLogger(name)
 
 
+def attach_to_logging(hub):
+    """Feed every record of the root logger to hub; the handler, None without logging."""
+    if logging is None:
+        return None
+    from wsserver.loghandler import LogHubHandler
+    handler = LogHubHandler(hub)
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def detach_from_logging(handler):
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+
+
 def start_thread(function, *args):
     import threading
     thread = threading.Thread(target=function, args=args, daemon=True)

@@ -8,11 +8,12 @@ from wsserver.wsmixin import WebSocketMixIn
 
 UPLOADS = "/uploads"
 ECHO = "/ws/echo"
+LOG = "/ws/log"
 
 
 class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
     """Static files from `server.directory`; uploads into `server.uploads` under /uploads/;
-    WebSocket echo at /ws/echo.
+    the live log at /ws/log (when the server has a log hub); WebSocket echo at /ws/echo.
 
     Subclass it to add routes: override a `do_<METHOD>` and call this class's method
     for the paths you do not handle.
@@ -27,7 +28,7 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
         return paths.upload_name(relative) if relative else ""
 
     #: Paths that are WebSocket endpoints (GET with an upgrade only).
-    websocket_paths = (ECHO,)
+    websocket_paths = (ECHO, LOG)
 
     def allowed_methods(self):
         if self.path == "*":
@@ -52,6 +53,8 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
         self.download(head_only=True)
 
     def download(self, head_only):
+        if self.path == LOG and self.server.log_hub is None:
+            raise HTTPError(404, "this server keeps no live log")
         if self.path in self.websocket_paths:
             return self.accept_websocket()
         if self.path == UPLOADS:
@@ -64,9 +67,17 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
         else:
             self.list_uploads(self.server.uploads)
 
+    def on_open(self):
+        if self.path == LOG:
+            self.viewer = self.server.log_hub.subscribe(self)
+
     def on_message(self, data):
         if self.path == ECHO:
             self.send(data)
+
+    def on_close(self, code, reason):
+        if self.path == LOG:
+            self.server.log_hub.unsubscribe(self.viewer)
 
     def do_PUT(self):
         name = self.upload_target()

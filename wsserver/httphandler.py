@@ -157,8 +157,9 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     def send_error(self, status, message="", headers=()):
         """An error response with a short plain-text body saying what was wrong."""
         self._head = []
-        if message:
-            log.info("%s: %d %s", self.address_string(), status, message)
+        if message:  # the access line follows; this one says why, naming the target
+            log.info("%s: %s %s refused: %s", self.address_string(), self.command,
+                     self.target, message)
         body = ("%d %s\n%s\n" % (status, http11.REASONS.get(status, ""), message)).encode()
         self.send_response(status)
         for name, value in headers:

@@ -22,7 +22,7 @@ _GONE = select.POLLHUP | select.POLLERR
 
 
 class Poller:
-    """The loop; `add`, `update`, `discard` and `close_all` may be called from any thread.
+    """The loop; `add`, `update`, `call` and `close_all` may be called from any thread.
 
     tick: seconds between two rounds of timers; keepalive and close timeouts are
     checked that often.
@@ -89,24 +89,23 @@ class Poller:
                 log.exception("error on a parked connection: %r", exc)
             connection.abort()
 
-    def _post(self, function, argument):
-        """Have the loop's thread call function(argument) at its next turn."""
+    def call(self, function, *args):
+        """Have the loop's thread call function(*args) at its next turn."""
         with self._lock:
-            self._actions.append((function, argument))
+            self._actions.append((function, args))
         self._waker.wake()
 
     def _run_actions(self):
         with self._lock:
             actions, self._actions = self._actions, []
-        for function, argument in actions:
-            function(argument)
+        for function, args in actions:
+            function(*args)
 
     def add(self, connection, start):
         """Watch a connection; the loop's thread calls start() first."""
-        self._post(self._add, (connection, start))
+        self.call(self._add, connection, start)
 
-    def _add(self, item):
-        connection, start = item
+    def _add(self, connection, start):
         self._connections[compat.poll_key(connection.connection)] = connection
         self._poll.register(connection.connection, connection.poll_events())
         self._guard(connection, start)
@@ -116,7 +115,7 @@ class Poller:
         if compat.in_thread(self._thread):
             self._update(connection)
         else:
-            self._post(self._update, connection)
+            self.call(self._update, connection)
 
     def _update(self, connection):
         if compat.poll_key(connection.connection) in self._connections:
@@ -130,13 +129,13 @@ class Poller:
 
     def close_all(self, code, reason):
         """Close every connection with a close frame, then stop the loop and wait for it."""
-        self._post(self._close_all, (code, reason))
+        self.call(self._close_all, code, reason)
         if self._thread is not None and not compat.in_thread(self._thread):
             self._thread.join(5)
 
-    def _close_all(self, item):
+    def _close_all(self, code, reason):
         for connection in list(self._connections.values()):
-            self._guard(connection, connection.shut_down, *item)
+            self._guard(connection, connection.shut_down, code, reason)
         self.running = False
 
     def _close(self):

@@ -6,6 +6,7 @@ import socket
 
 from wsserver import compat, frames
 from wsserver.handler import RequestHandler
+from wsserver.loghub import LogHub
 from wsserver.poller import Poller
 from wsserver.wsmixin import ConnectionClosed
 from wsserver.uploads import remove_stale_temp_files
@@ -18,7 +19,9 @@ class Server(compat.ThreadingTCPServer):
 
     Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
     `max_upload` (bytes, None for no limit), `allow_origins` (origins whose pages may
-    open WebSockets, None for any). `server_close()` closes WebSockets with 1001, hangs
+    open WebSockets, None for any), `log_hub` (the live log: the process's log records,
+    the last `log_history` of them kept; None when log_history is 0). `server_close()`
+    closes WebSockets with 1001, hangs
     up every other connection and waits for its thread, so uploads cut short remove
     their temporary files before the process exits.
     """
@@ -29,11 +32,13 @@ class Server(compat.ThreadingTCPServer):
     request_queue_size = 64
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
-                 allow_origins=None):
+                 allow_origins=None, log_history=200):
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
         self.allow_origins = allow_origins
+        self.log_hub = LogHub(log_history) if log_history else None
+        self._log_handler = compat.attach_to_logging(self.log_hub) if log_history else None
         self.poller = None  # started with the first WebSocket
         self._parked = set()  # sockets the poller serves, not a thread
         self._connections = set()
@@ -83,6 +88,7 @@ class Server(compat.ThreadingTCPServer):
                 pass  # closing or gone: nothing to deliver
 
     def server_close(self):
+        compat.detach_from_logging(self._log_handler)
         if self.poller is not None:
             self.poller.close_all(frames.CLOSE_GOING_AWAY, "server shutting down")
         with self._connections_lock:
@@ -103,13 +109,14 @@ class Server(compat.ThreadingTCPServer):
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
-                allow_origins=None, handler_class=RequestHandler):
+                allow_origins=None, log_history=200, handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one."""
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
-    return Server((bind, port), handler_class, directory, uploads, max_upload, allow_origins)
+    return Server((bind, port), handler_class, directory, uploads, max_upload, allow_origins,
+                  log_history)
 
 
 def serve(**options):

@@ -84,6 +84,7 @@ class WebSocketMixIn:
         self._ws_seen = compat.monotonic()
         self._ws_pinged = None  # when the keepalive ping left, if unanswered
         self._ws_deadline = None
+        self.ws_source = None  # an object whose take() gives more frames to send, or None
 
     # Sending: from any thread.
 
@@ -137,12 +138,20 @@ class WebSocketMixIn:
             self._ws_out_size = 0
             self._ws_finish()
 
+    def request_flush(self):
+        """From any thread: have the poller's thread write what `ws_source` holds."""
+        self.server.poller.call(self.on_writable)
+
     def _flush(self):
-        """Write queued output the socket takes now; poll for the rest. Lock held."""
+        """Write queued output the socket takes now; poll for the rest. Lock held.
+
+        Once the queue is written out, more comes from `ws_source` (a live-log viewer's
+        queue), so a client that stops reading holds at most one batch here.
+        """
         if self._ws_batching:
             return  # the poller's thread flushes once it has handled all input
         sock = self.connection
-        while self._ws_out:
+        while self._ws_out or self._refill():
             sent = compat.send_some(sock, self._ws_out[0])
             if sent == 0:
                 break
@@ -158,6 +167,17 @@ class WebSocketMixIn:
         if events != self._ws_polled:
             self._ws_polled = events
             self.server.poller.update(self)
+
+    def _refill(self):
+        """Move the next batch from ws_source to the output queue; False if none."""
+        if self.ws_source is None or self.ws_state != OPEN:
+            return False
+        data = self.ws_source.take()
+        if data is None:
+            return False
+        self._ws_out.append(data)
+        self._ws_out_size += len(data)
+        return True
 
     # The poller's side: these run on its thread only.
 
@@ -190,7 +210,8 @@ class WebSocketMixIn:
 
     def on_writable(self):
         with self._ws_lock:
-            self._flush()
+            if self.ws_state != CLOSED:
+                self._flush()
 
     def on_tick(self, now):
         """Keepalive pings, and the deadlines of a closing connection."""
