@@ -20,6 +20,8 @@ DRAINING = 3  # close frames exchanged (or the connection failed): flush, FIN, w
 CLOSED = 4  # the socket is closed
 
 _COMBINE = 16384  # frames up to this size leave as one buffer with their header
+# Queued frames are joined for one send while they add up to no more than this.
+_COALESCE = 16384 if compat.MICROPYTHON else 256 * 1024
 
 
 class ConnectionClosed(Exception):
@@ -152,6 +154,9 @@ class WebSocketMixIn:
             return  # the poller's thread flushes once it has handled all input
         sock = self.connection
         while self._ws_out or self._refill():
+            if len(self._ws_out) > 1 and self._ws_out_size <= _COALESCE:
+                # Many replies to pipelined input: one system call, not one each.
+                self._ws_out = [b"".join(bytes(part) for part in self._ws_out)]
             sent = compat.send_some(sock, self._ws_out[0])
             if sent == 0:
                 break
