@@ -7,8 +7,8 @@ written when the socket can take them, so a slow client never blocks the loop, n
 thread that sends to it. Every hook runs on the poller's thread.
 """
 from wsserver import compat, frames, handshake
-from wsserver.frames import (CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS,
-                             CLOSE_NORMAL, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT)
+from wsserver.frames import (CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS, CLOSE_NORMAL, OP_BINARY,
+                             OP_CLOSE, OP_PING, OP_PONG, OP_TEXT)
 from wsserver.poller import POLLIN, POLLOUT
 
 log = compat.get_logger("wsserver")

@@ -4,6 +4,8 @@
 `start_server(**options)` starts one with serve() keyword options (max_upload=...).
 Each yields a `Running` record; the server is shut down and closed afterwards.
 """
+import time
+
 import pytest
 
 from wsserver.server import make_server
@@ -22,6 +24,17 @@ class Running:
     def stored(self):
         """Names in the uploads folder, temporary files included, sorted."""
         return sorted(p.name for p in self.uploads.iterdir())
+
+    def wait_stored(self, expected, rounds=100):
+        """stored() once it equals expected, or after `rounds` short polls (cleanup
+        may happen just after the answer or once the server notices a disconnect)."""
+        names = self.stored()
+        for _ in range(rounds):
+            if names == expected:
+                break
+            time.sleep(0.05)
+            names = self.stored()
+        return names
 
 
 @pytest.fixture

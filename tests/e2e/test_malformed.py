@@ -5,7 +5,6 @@ Content-Length, that the connection is closed when the request's framing cannot 
 trusted, that no upload (or temporary file) is left, and that the server still answers a
 normal request afterwards.
 """
-import time
 
 import pytest
 import requests
@@ -82,16 +81,6 @@ def site(server):
     return server
 
 
-def wait_stored(server, expected, rounds=100):
-    names = server.stored()
-    for _ in range(rounds):
-        if names == expected:
-            break
-        time.sleep(0.05)
-        names = server.stored()
-    return names
-
-
 def send_raw(server, data, check_close=False):
     """(response, closed): the answer to data and, when check_close, whether the server
     then closed the connection (None otherwise: a kept connection would cost a timeout)."""
@@ -120,7 +109,7 @@ def test_malformed(site, case):
     assert_error_framing(response)
     if closes:
         assert closed, "connection left open after %d for %s" % (status, case)
-    assert wait_stored(site, []) == []
+    assert site.wait_stored([]) == []
     assert_still_serving(site)
 
 

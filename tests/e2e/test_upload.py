@@ -16,18 +16,6 @@ FIXED_MTIME = 1600000000
 BINARY = b"\x00\r\n\r\n--\x00\xff\r\r\n\n" * 50 + bytes(range(256)) + b"\r\n"
 
 
-def wait_stored(server, expected, rounds=100):
-    """server.stored() once it equals expected, or after `rounds` short polls (cleanup
-    may happen just after the answer or once the server notices a disconnect)."""
-    names = server.stored()
-    for _ in range(rounds):
-        if names == expected:
-            break
-        time.sleep(0.05)
-        names = server.stored()
-    return names
-
-
 def put(server, name, data, **kwargs):
     return requests.put(server.url + "/uploads/" + name, data=data, timeout=TIMEOUT, **kwargs)
 
@@ -61,7 +49,7 @@ def test_put_new_then_replace(server):
     assert r.status_code == 204
     assert r.content == b""
     assert (server.uploads / "a.bin").read_bytes() == b"second\x00\r\n"
-    assert wait_stored(server, ["a.bin"]) == ["a.bin"]
+    assert server.wait_stored(["a.bin"]) == ["a.bin"]
 
 
 def test_put_empty_body(server):
@@ -74,7 +62,7 @@ def test_put_big_random(server):
     data = os.urandom(3 * 1024 * 1024 + 17)
     assert put(server, "big.bin", data).status_code == 201
     assert (server.uploads / "big.bin").read_bytes() == data
-    assert wait_stored(server, ["big.bin"]) == ["big.bin"]
+    assert server.wait_stored(["big.bin"]) == ["big.bin"]
 
 
 def test_put_chunked(server):
@@ -107,7 +95,7 @@ def test_put_bad_name_writes_nothing(server, target):
         r = conn.read_response()
     assert 400 <= r.status < 500, r
     assert not (server.uploads.parent / "escape.txt").exists()
-    assert wait_stored(server, []) == []
+    assert server.wait_stored([]) == []
 
 
 # -- POST ----------------------------------------------------------------------------------
@@ -119,7 +107,7 @@ def test_post_multipart_one_file(server):
     assert r.headers["Content-Type"].split(";")[0] == "application/json"
     assert stored_pairs(r) == [("one.bin", len(BINARY))]
     assert (server.uploads / "one.bin").read_bytes() == BINARY
-    assert wait_stored(server, ["one.bin"]) == ["one.bin"]
+    assert server.wait_stored(["one.bin"]) == ["one.bin"]
 
 
 def test_post_multipart_several_files(server):
@@ -135,7 +123,7 @@ def test_post_multipart_several_files(server):
     assert sorted(stored_pairs(r)) == sorted((name, len(data)) for name, data in files)
     for name, data in files:
         assert (server.uploads / name).read_bytes() == data, name
-    assert wait_stored(server, sorted(name for name, _ in files)) == sorted(name for name, _ in files)
+    assert server.wait_stored(sorted(name for name, _ in files)) == sorted(name for name, _ in files)
 
 
 def test_post_multipart_content_looks_like_boundary(server):
@@ -368,7 +356,7 @@ def test_max_upload_content_length_413_before_body(small, method, target, extra)
         assert conn.send(head)
         r = conn.read_response()
     assert r.status == 413, r
-    assert wait_stored(small, []) == []
+    assert small.wait_stored([]) == []
 
 
 def test_max_upload_chunked_413_while_streaming(small):
@@ -380,7 +368,7 @@ def test_max_upload_chunked_413_while_streaming(small):
                 break
         r = conn.read_response()
     assert r.status == 413, r
-    assert wait_stored(small, []) == []
+    assert small.wait_stored([]) == []
 
 
 def test_max_upload_existing_file_untouched(small):
@@ -389,7 +377,7 @@ def test_max_upload_existing_file_untouched(small):
     with Connection(small, timeout=5) as conn:
         conn.send(head + chunked([b"N" * 600, b"N" * 600]))
         assert conn.read_response().status == 413
-    assert wait_stored(small, ["keep.bin"]) == ["keep.bin"]
+    assert small.wait_stored(["keep.bin"]) == ["keep.bin"]
     assert (small.uploads / "keep.bin").read_bytes() == b"old"
 
 
@@ -418,7 +406,7 @@ def test_client_disconnect_mid_upload(server, kind, existing):
             if len(server.stored()) > len(expected):
                 break
             time.sleep(0.05)
-    assert wait_stored(server, expected) == expected
+    assert server.wait_stored(expected) == expected
     if existing:
         assert (server.uploads / "keep.bin").read_bytes() == b"old content"
 
@@ -440,7 +428,7 @@ def test_malformed_multipart_400(server, case):
         conn.send(head + body)
         r = conn.read_response()
     assert r.status == 400, r
-    assert wait_stored(server, []) == []
+    assert server.wait_stored([]) == []
 
 
 def test_multipart_without_boundary_400(server):
@@ -448,4 +436,4 @@ def test_multipart_without_boundary_400(server):
     r = requests.post(server.url + "/uploads/", data=body, timeout=TIMEOUT,
                       headers={"Content-Type": "multipart/form-data"})
     assert r.status_code == 400
-    assert wait_stored(server, []) == []
+    assert server.wait_stored([]) == []
