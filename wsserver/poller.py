@@ -22,7 +22,8 @@ _GONE = select.POLLHUP | select.POLLERR
 
 
 class Poller:
-    """The loop; `add`, `update`, `call` and `close_all` may be called from any thread.
+    """The loop; `add`, `update`, `call`, `flush_soon` and `close_all` may be called from
+    any thread.
 
     tick: seconds between two rounds of timers; keepalive and close timeouts are
     checked that often.
@@ -99,7 +100,14 @@ class Poller:
         with self._lock:
             actions, self._actions = self._actions, []
         for function, args in actions:
-            function(*args)
+            try:
+                function(*args)
+            except Exception as exc:  # the loop must outlive any one piece of work
+                log.exception("error in the poller: %r", exc)
+
+    def flush_soon(self, connection):
+        """From any thread: have the loop write what the connection has queued."""
+        self.call(self._guard, connection, connection.on_writable)
 
     def add(self, connection, start):
         """Watch a connection; the loop's thread calls start() first."""

@@ -142,7 +142,7 @@ class WebSocketMixIn:
 
     def request_flush(self):
         """From any thread: have the poller's thread write what `ws_source` holds."""
-        self.server.poller.call(self.on_writable)
+        self.server.poller.flush_soon(self)
 
     def _flush(self):
         """Write queued output the socket takes now; poll for the rest. Lock held.
@@ -157,7 +157,13 @@ class WebSocketMixIn:
             if len(self._ws_out) > 1 and self._ws_out_size <= _COALESCE:
                 # Many replies to pipelined input: one system call, not one each.
                 self._ws_out = [b"".join(bytes(part) for part in self._ws_out)]
-            sent = compat.send_some(sock, self._ws_out[0])
+            try:
+                sent = compat.send_some(sock, self._ws_out[0])
+            except OSError as exc:
+                if not compat.is_disconnect(exc):
+                    raise
+                self._ws_gone()
+                return
             if sent == 0:
                 break
             self._ws_out_size -= sent
@@ -172,6 +178,14 @@ class WebSocketMixIn:
         if events != self._ws_polled:
             self._ws_polled = events
             self.server.poller.update(self)
+
+    def _ws_gone(self):
+        """The client vanished (reset, broken pipe) while we wrote: nothing more can be
+        delivered; the poller's thread forgets the connection. Lock held."""
+        self._ws_out = []
+        self._ws_out_size = 0
+        self.ws_source = None
+        self.server.poller.call(self.abort)
 
     def _refill(self):
         """Move the next batch from ws_source to the output queue; False if none."""

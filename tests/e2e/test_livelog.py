@@ -172,3 +172,21 @@ def test_a_closed_tab_costs_a_debug_line_not_a_traceback(start_server):
     assert not [r for r in captured.records if r.levelno >= logging.WARNING]
     assert any(r.levelno == logging.DEBUG and "socket closed" in r.getMessage()
                for r in captured.records)
+
+
+def test_viewers_that_reset_mid_stream_do_not_stop_the_live_log(start_server):
+    running = start_server()
+    tabs = [open_ws(running, path="/ws/log") for _ in range(10)]
+    wait_for_viewers(running, 10)
+    for i in range(200):
+        log.info("before the resets %d", i)
+    for tab in tabs:  # unread records in their buffers: closing them sends a reset
+        tab.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        tab.sock.close()
+    for i in range(200):
+        log.info("after the resets %d", i)
+    wait_for_viewers(running, 0)
+    ws = viewer(running)
+    log.info("still served")
+    until(ws, lambda r: r["msg"] == "still served")
+    ws.close()
