@@ -4,7 +4,7 @@ Parsing is the pure core's job (http11); this module only pumps bytes between th
 connection and the parser, dispatches to `do_<METHOD>`, and turns every `HTTPError`
 into its answer in one place (`fail`).
 """
-from wsserver import compat, http11, httpdate, paths
+from wsserver import bodies, compat, http11, httpdate, paths
 from wsserver.http11 import HTTPError
 
 log = compat.get_logger("wsserver")
@@ -90,7 +90,7 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         self.headers = request.headers
         self.close_connection = not request.keep_alive()
         http11.check_host(request)
-        self.body_length = http11.body_length(request)
+        self.body_length = bodies.body_length(request)
         if request.target == "*" and request.method == "OPTIONS":
             self.path, self.query = "*", ""  # RFC 9112 §3.2.4: the server as a whole
         else:
@@ -124,13 +124,13 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         the body is read, or while a chunked body streams in. A client waiting on
         `Expect: 100-continue` is told to go on only once the body is wanted.
         """
-        if self.body_length == http11.CHUNKED:
-            reader = http11.ChunkedReader(self.rfile.readline, self.rfile.readinto, limit)
+        if self.body_length == bodies.CHUNKED:
+            reader = bodies.ChunkedReader(self.rfile.readline, self.rfile.readinto, limit)
         elif limit is not None and self.body_length > limit:
             raise HTTPError(413, "body of %d bytes is over the limit of %d"
                             % (self.body_length, limit))
         else:
-            reader = http11.LengthReader(self.rfile.readinto, self.body_length)
+            reader = bodies.LengthReader(self.rfile.readinto, self.body_length)
         if self._send_continue:
             self._send_continue = False
             self.wfile.write(_CONTINUE)

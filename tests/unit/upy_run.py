@@ -6,6 +6,7 @@ Imports every tests/unit/test_*.py module, calls each test_* function and prints
 line per failure and a closing "N passed, N failed" line; the exit status is 1 when
 any test failed. The same files run under pytest on CPython.
 """
+import gc
 import os
 import sys
 
@@ -20,6 +21,7 @@ def run_module(name):
     for attr in sorted(dir(module)):
         if not attr.startswith("test_"):
             continue
+        gc.collect()  # free what earlier tests left, so big blocks still fit
         try:
             getattr(module, attr)()
             passed += 1
