@@ -6,7 +6,7 @@ thread. Incoming bytes go through the pure frame parser; outgoing frames are que
 written when the socket can take them, so a slow client never blocks the loop, nor a
 thread that sends to it. Every hook runs on the poller's thread.
 """
-from wsserver import compat, frames, handshake
+from wsserver import compat, frames, handshake, wsparser
 from wsserver.frames import (CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS, CLOSE_NORMAL, OP_BINARY,
                              OP_CLOSE, OP_PING, OP_PONG, OP_TEXT)
 from wsserver.poller import POLLIN, POLLOUT
@@ -201,7 +201,7 @@ class WebSocketMixIn:
     # The poller's side: these run on its thread only.
 
     def _ws_start(self, leftover):
-        self._ws_parser = frames.FrameParser(self.max_message_size, compat.utf8_decoder)
+        self._ws_parser = wsparser.FrameParser(self.max_message_size, compat.utf8_decoder)
         log.info("%s: WebSocket %s opened", self.address_string(), self.path)
         self._ws_call(self.on_open)
         if leftover and self.ws_state != CLOSED:

@@ -1,14 +1,15 @@
-"""wsserver.frames: RFC 6455 §5.7 vectors, round trips, masking, and every way a client
-frame can fail the connection, with its close code."""
+"""wsserver.frames and wsserver.wsparser: RFC 6455 §5.7 vectors, round trips, masking,
+and every way a client frame can fail the connection, with its close code."""
 import gc
 
 from checks import raises
 from wsserver.frames import (
     CLOSE_INVALID_DATA, CLOSE_MESSAGE_TOO_BIG, CLOSE_NO_STATUS, CLOSE_PROTOCOL_ERROR,
-    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, FrameParser,
+    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
     WebSocketError, apply_mask, encode_close, encode_frame, encode_header,
     is_valid_close_code, parse_close)
 from wsserver.utf8 import Utf8Decoder
+from wsserver.wsparser import FrameParser
 
 MASK = b"\x37\xfa\x21\x3d"  # the key of RFC 6455 §5.7
 
