@@ -127,13 +127,14 @@ class WebSocketMixIn:
             if len(payload) <= _COMBINE:
                 self._queue(header + payload)
             else:
-                self._queue(header)
-                self._queue(payload)
+                self._queue(header, payload)
             self._flush()
 
-    def _queue(self, data):
-        self._ws_out.append(data)
-        self._ws_out_size += len(data)
+    def _queue(self, *pieces):
+        """Queue the pieces of one or more frames, all or none. Lock held."""
+        for data in pieces:
+            self._ws_out.append(data)
+            self._ws_out_size += len(data)
         if self._ws_out_size > self.max_send_buffer:
             log.info("%s: WebSocket client does not read; dropped", self.address_string())
             self._ws_out = []
@@ -242,7 +243,10 @@ class WebSocketMixIn:
             self._ws_fail(CLOSE_INTERNAL_ERROR, "keepalive ping timeout")
         elif self._ws_pinged is None and now - self._ws_seen > self.ping_interval:
             self._ws_pinged = now
-            self.ping(b"keepalive")
+            try:
+                self.ping(b"keepalive")
+            except ConnectionClosed:
+                pass  # another thread began closing it a moment ago
 
     def shut_down(self, code, reason):
         """The server stops: a close frame, then the socket closes at once."""
