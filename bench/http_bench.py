@@ -27,30 +27,27 @@ MB means 10**6 bytes throughout.
 import argparse
 import filecmp
 import http.client
-import json
 import os
 import platform
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "bench", "peers")
+from benchlib import (HOST, MB, PEERS, ROOT, fmt, make_work, ratio, read_rss, save_results,
+                      start_server, stop_server, tail, target_verdicts)
+import benchlib
+
 RESULTS = os.path.join(ROOT, "bench", "results", "http.json")
 
-HOST = "127.0.0.1"
-MB = 1000 * 1000
 SMALL_SIZE = 1024
 BIG_SIZE = 100 * 1024 * 1024
 QUICK_BIG_SIZE = 10 * 1024 * 1024
 RECV_BUFFER = 16 * 1024 * 1024  # big enough that the client is never the limit
 DISCARD_FLAGS = socket.MSG_TRUNC if sys.platform == "linux" else 0
 SOCKET_TIMEOUT = 60             # seconds for any single blocking socket call
-START_TIMEOUT = 20              # seconds for a server to print its URL
 SAMPLE_INTERVAL = 0.005         # RSS sampling period during uploads
 RUNS = 3                        # default best-of count for the big transfers (--runs)
 CEILING_RUNS = 5                # best of CEILING_RUNS for the client ceiling
@@ -61,22 +58,18 @@ BOUNDARY = "wsserverbenchboundary7MA4YWxkTrZu0gW"
 # --------------------------------------------------------------------------
 # The servers under test
 
-class Server:
+class Server(benchlib.Server):
     """How to start one server and how it takes uploads.
 
-    `upload` is "put" (raw PUT /uploads/NAME, stored in the uploads folder),
-    "multipart" (POST /upload, stored in the served folder: uploadserver has
-    no other) or None (no upload at all).
+    `argv` is a function (port, static, uploads) -> argv list. `upload` is "put"
+    (raw PUT /uploads/NAME, stored in the uploads folder), "multipart" (POST
+    /upload, stored in the served folder: uploadserver has no other) or None (no
+    upload at all).
     """
 
     def __init__(self, name, argv, upload, note=""):
-        self.name = name
-        self.argv = argv        # function (port, static, uploads) -> argv list
+        super().__init__(name, argv, note)
         self.upload = upload
-        self.note = note
-
-    def command(self, port, static, uploads):
-        return [sys.executable] + self.argv(str(port), static, uploads)
 
     def upload_target(self, static, uploads):
         """(request path, where the stored file lands) for this server."""
@@ -112,15 +105,11 @@ SERVERS = [
 
 
 # --------------------------------------------------------------------------
-# Files, ports, processes
+# Files
 
 def make_workspace(big_size):
     """A temp folder with static/{small.bin,big.bin} and an empty uploads/."""
-    work = tempfile.mkdtemp(prefix="wsbench-")
-    static = os.path.join(work, "static")
-    uploads = os.path.join(work, "uploads")
-    os.mkdir(static)
-    os.mkdir(uploads)
+    work, static, uploads = make_work("wsbench-")
     write_random(os.path.join(static, "small.bin"), SMALL_SIZE)
     write_random(os.path.join(static, "big.bin"), big_size)
     return work, static, uploads
@@ -136,81 +125,8 @@ def write_random(path, size):
             left -= n
 
 
-def free_port():
-    """A port the kernel just handed out on 127.0.0.1 (then released)."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def start_server(server, static, uploads, log_path):
-    """Start the server and wait for its URL line; return (process, port).
-
-    Output goes to a file, not a pipe: a chatty server (http.server logs every
-    request) would otherwise block once the pipe buffer fills.
-    """
-    port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(server.command(port, static, uploads), cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_listening(proc, log_path, port)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return proc, port
-
-
-def wait_listening(proc, log_path, port):
-    """Wait until the log shows http://HOST:PORT/ and the port accepts."""
-    url = ("http://%s:%d/" % (HOST, port)).encode()
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("exited with %s: %s" % (proc.returncode, tail(log_path)))
-        with open(log_path, "rb") as log:
-            if url in log.read():
-                socket.create_connection((HOST, port), timeout=5).close()
-                return
-        time.sleep(0.05)
-    raise RuntimeError("no %s line after %d s: %s" % (url.decode(), START_TIMEOUT,
-                                                      tail(log_path)))
-
-
-def tail(path, size=600):
-    with open(path, "rb") as log:
-        return log.read()[-size:].decode("utf-8", "replace").strip()
-
-
-def stop_server(proc):
-    """Terminate, then kill if it does not go within 5 s; say which it took."""
-    if proc.poll() is not None:
-        return "had exited (%s)" % proc.returncode
-    start = time.monotonic()
-    proc.terminate()
-    try:
-        proc.wait(5)
-        return "SIGTERM, exited in %.2f s" % (time.monotonic() - start)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-        return "SIGTERM ignored for 5 s, killed"
-
-
 # --------------------------------------------------------------------------
 # Memory
-
-def read_rss(pid):
-    """(VmRSS, VmHWM) in bytes from /proc/PID/status."""
-    values = {}
-    with open("/proc/%d/status" % pid) as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                name, kib = line.split()[:2]
-                values[name] = int(kib) * 1024
-    return values["VmRSS:"], values["VmHWM:"]
-
 
 class RssSampler(threading.Thread):
     """Samples VmRSS every 5 ms until stopped, keeping the highest value."""
@@ -243,22 +159,11 @@ def connect(port):
 
 def read_head(sock, limit=65536):
     """Read a response head; return (status, headers dict, bytes already read past it)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise RuntimeError("connection closed before the response head: %r" % data[:200])
-        data += chunk
-        if len(data) > limit:
-            raise RuntimeError("response head over %d bytes" % limit)
-    head, rest = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, rest
+    data = benchlib.recv_head(
+        sock, limit, lambda data: "connection closed before the response head: %r" % data[:200],
+        "response head over %d bytes" % limit)
+    _, lines, headers, rest = benchlib.parse_head(data)
+    return int(lines[0].split()[1]), headers, rest
 
 
 def recv_discard(sock, count, buffer):
@@ -577,10 +482,6 @@ def remove_extras(static, uploads):
 # --------------------------------------------------------------------------
 # Report
 
-def fmt(value, digits=0):
-    return "N/A" if value is None else "{:,.{}f}".format(value, digits)
-
-
 def figures(result):
     """The headline numbers of one server, None where not measured."""
     wrk = result.get("wrk") or {}
@@ -632,10 +533,6 @@ def main_table(results):
     return "\n".join(lines)
 
 
-def ratio(a, b):
-    return a / b if a and b else None
-
-
 def ratio_table(results):
     """wsserver divided by each peer, for the three throughput figures."""
     ours = figures(results["wsserver"])
@@ -661,15 +558,7 @@ def target_lines(results):
         ("100 MiB PUT >= aiohttp", ratio(ours["put_mbps"], theirs["put_mbps"]), 1.0, True),
         ("RSS during 100 MiB upload within 5 MB of idle", ours["peak_delta_mb"], 5.0, False),
     ]
-    lines = []
-    for label, value, bound, at_least in checks:
-        if value is None:
-            verdict = "not measured"
-        else:
-            met = value >= bound if at_least else value <= bound
-            verdict = "%s (%.2f)" % ("met" if met else "MISSED", value)
-        lines.append("- %s: %s" % (label, verdict))
-    return "\n".join(lines)
+    return target_verdicts(checks)
 
 
 def ceiling_warnings(results, ceiling):
@@ -709,15 +598,11 @@ def report(results, ceiling, args):
 
 
 def save(results, ceiling, args):
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    data = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
-            "big_size": args.big_size, "small_size": SMALL_SIZE,
-            "wrk_seconds": args.wrk_seconds, "runs": args.runs,
-            "python": sys.version, "cpus": os.cpu_count(),
-            "client_ceiling": ceiling, "servers": results}
-    with open(RESULTS, "w") as out:
-        json.dump(data, out, indent=2)
-    print("Raw results: %s" % os.path.relpath(RESULTS))
+    save_results(RESULTS, args.quick, {
+        "big_size": args.big_size, "small_size": SMALL_SIZE,
+        "wrk_seconds": args.wrk_seconds, "runs": args.runs,
+        "python": sys.version, "cpus": os.cpu_count(),
+        "client_ceiling": ceiling, "servers": results})
 
 
 # --------------------------------------------------------------------------

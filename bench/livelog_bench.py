@@ -70,30 +70,25 @@ import multiprocessing
 import os
 import platform
 import re
-import resource
 import select
 import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
-from http_bench import fmt, free_port, ratio, read_rss, stop_server, tail, wait_listening
-from ws_bench import (ALL_CPUS, machine_busy, pin, raise_nofile, server_cpu, unpin,
-                      wait_quiet)
+from benchlib import (ACCEPT, ALL_CPUS, HOST, KIB, MB, PEERS, ROOT, apply_settings,
+                      client_frame, fmt, free_port, machine_busy, make_work, own_cpu,
+                      peer_argv, pin, popen, raise_nofile, ratio, read_rss, save_results,
+                      server_cpu, spawn, stop_server, tail, unpin, upgrade_request, wait_quiet,
+                      wanted_servers)
+import benchlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "bench", "peers")
 RESULTS = os.path.join(ROOT, "bench", "results", "livelog.json")
 
-HOST = "127.0.0.1"
 PATH = "/ws/log"
 SIZE = 64                   # bytes of each record's message
 VIEWERS = 50
-KIB = 1024
-MB = 1000 * 1000
 RECV = 256 * 1024
 SOCKET_TIMEOUT = 15         # seconds for a blocking connect / handshake
 CONTROL_TIMEOUT = 120       # seconds for a bench route to answer (/bench/cost runs long)
@@ -107,9 +102,6 @@ RESET_ROUNDS = 3
 PROFILE_RECORDS = 100000
 WARM_RECORDS = 100
 OTHER_LIMIT = 15            # % of one core other processes may use during a timed run
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-MASK = b"\x37\xfa\x21\x3d"
 DROPPED = re.compile(rb'"dropped": (\d+)')
 
 FULL = {"records": 20000, "runs": 3, "calls": 10000, "held": 500, "quiet_wait": 30,
@@ -121,16 +113,16 @@ QUICK = {"records": 2000, "runs": 1, "calls": 2000, "held": 100, "quiet_wait": 1
 # --------------------------------------------------------------------------
 # The servers
 
-class Server:
+class Server(benchlib.Server):
+    """`argv`: a function (port, control port, mode, args) -> argv list."""
+
     def __init__(self, name, argv, note, control="same", reference=False):
-        self.name = name
-        self.argv = argv            # function (port, control port, mode, args) -> argv
-        self.note = note
+        super().__init__(name, argv, note)
         self.control = control      # "same" port for the bench routes, or "separate"
         self.reference = reference
 
     def command(self, port, cport, mode, args):
-        return [sys.executable] + self.argv(str(port), str(cport), mode, args)
+        return super().command(port, str(cport), mode, args)
 
 
 def wsserver_argv(p, c, mode, args):
@@ -143,8 +135,8 @@ def wsserver_argv(p, c, mode, args):
 
 
 def peer(script, *extra):
-    return lambda p, c, mode, args: [os.path.join(PEERS, script), p, "-b", HOST] + [
-        c if x == "CPORT" else x for x in extra]
+    return lambda p, c, mode, args: peer_argv(script, p, *[
+        c if x == "CPORT" else x for x in extra])
 
 
 SERVERS = [
@@ -183,23 +175,9 @@ def start_server(server, mode, args, log_path):
     """Start a server, wait for its URL line; return (process, port, control port)."""
     port = free_port()
     cport = free_port() if server.control == "separate" else port
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with open(log_path, "ab") as log:
-        log.write(("--- %s (%s)\n" % (server.name, mode)).encode())
-        log.flush()
-        proc = subprocess_popen(server.command(port, cport, mode, args), log, env)
-    try:
-        wait_listening(proc, log_path, port)
-        if cport != port:
-            socket.create_connection((HOST, cport), timeout=5).close()
-    except BaseException:
-        stop_server(proc)
-        raise
+    proc = spawn(server.command(port, cport, mode, args), log_path, port,
+                 heading="--- %s (%s)\n" % (server.name, mode), control_port=cport)
     return proc, port, cport
-
-
-def subprocess_popen(argv, log, env):
-    return subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
 def control(cport, target, timeout=CONTROL_TIMEOUT):
@@ -248,9 +226,7 @@ def open_viewer(port, rcvbuf=None):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.settimeout(SOCKET_TIMEOUT)
         sock.connect((HOST, port))
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n" % (PATH, HOST, port, KEY)).encode())
+        sock.sendall(upgrade_request(PATH, port))
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(4096 if rcvbuf else 65536)
@@ -264,14 +240,6 @@ def open_viewer(port, rcvbuf=None):
     except BaseException:
         sock.close()
         raise
-
-
-def client_frame(opcode, payload):
-    """A masked client frame (pong, close): small payloads only."""
-    n = len(payload)
-    key = (MASK * (n // 4 + 1))[:n]
-    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
-    return struct.pack(">BB", 0x80 | opcode, 0x80 | n) + MASK + masked
 
 
 def run_pattern(run):
@@ -381,11 +349,6 @@ class Viewer:
                 "done_at": self.done_at, "first_seq": self.first_seq}
 
 
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def viewer_process(pipe, port, count, expect, run, timeout):
     """Client process: `count` viewers; 'done' once each got `expect` records; runs until
     the parent says 'stop' (or timeout), then sends its viewers' summaries."""
@@ -410,7 +373,7 @@ def viewer_process(pipe, port, count, expect, run, timeout):
             v.bytes += len(data)
             v.feed(data)
     poller.register(pipe.fileno(), select.EPOLLIN)
-    cpu0, wall0 = cpu_seconds(), time.monotonic()
+    cpu0, wall0 = own_cpu(), time.monotonic()
     pipe.send(("ready", count))
     waiting = sum(1 for v in viewers if not (expect and v.count >= expect))
     done_sent = not expect
@@ -419,7 +382,7 @@ def viewer_process(pipe, port, count, expect, run, timeout):
     monotonic = time.monotonic
     while not stop and monotonic() < deadline:
         if not done_sent and waiting == 0:
-            pipe.send(("done", cpu_seconds() - cpu0, monotonic() - wall0))
+            pipe.send(("done", own_cpu() - cpu0, monotonic() - wall0))
             done_sent = True
         for fd, _ in poller.poll(0.5):
             v = by_fd.get(fd)
@@ -446,7 +409,7 @@ def viewer_process(pipe, port, count, expect, run, timeout):
             if expect and v.done_at is None and v.count >= expect:
                 v.done_at = v.last_at
                 waiting -= 1
-    cpu = cpu_seconds() - cpu0
+    cpu = own_cpu() - cpu0
     if stop == "reset":
         for v in viewers:
             v.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -874,7 +837,7 @@ def profile(proc, port, cport, args):
     """One broadcast run of PROFILE_RECORDS records under `py-spy record --gil` (samples
     the thread that holds the GIL): the share of samples per function, inclusive."""
     out = os.path.join(args.work, "profile.txt")
-    spy = subprocess_popen(["py-spy", "record", "--gil", "-f", "raw", "-r", "250",
+    spy = popen(["py-spy", "record", "--gil", "-f", "raw", "-r", "250",
                             "--pid", str(proc.pid), "-o", out, "-d", "120"],
                            open(os.devnull, "wb"), dict(os.environ))
     try:
@@ -1173,11 +1136,7 @@ def report(results, args):
     print(target_lines(results))
     for line in ceiling_lines(results):
         print(line)
-    problems = list(problem_lines(results))
-    if problems:
-        print("Problems:")
-        for line in problems:
-            print(line)
+    benchlib.print_problems(problem_lines(results))
     print("%s; %d client processes; %d CPUs; Python %s; %s" % (
         "pinned: server CPU %d, clients CPU %d" % (ALL_CPUS[-1], ALL_CPUS[0]) if args.pin
         else "placement left to the scheduler", args.procs, os.cpu_count(),
@@ -1188,17 +1147,13 @@ def report(results, args):
 
 
 def save(results, args):
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    data = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
-            "settings": {k: getattr(args, k) for k in
-                         ("records", "runs", "calls", "held", "procs", "pin", "quiet_wait",
-                          "attempts", "profile")},
-            "viewers": VIEWERS, "message_bytes": SIZE, "stalled_rcvbuf": STALLED_RCVBUF,
-            "stalled_queue_length": STALLED_QUEUE, "cpus": os.cpu_count(),
-            "python": sys.version, "versions": versions(), "servers": results}
-    with open(RESULTS, "w") as out:
-        json.dump(data, out, indent=2)
-    print("Raw results: %s" % os.path.relpath(RESULTS))
+    save_results(RESULTS, args.quick, {
+        "settings": {k: getattr(args, k) for k in
+                     ("records", "runs", "calls", "held", "procs", "pin", "quiet_wait",
+                      "attempts", "profile")},
+        "viewers": VIEWERS, "message_bytes": SIZE, "stalled_rcvbuf": STALLED_RCVBUF,
+        "stalled_queue_length": STALLED_QUEUE, "cpus": os.cpu_count(),
+        "python": sys.version, "versions": versions(), "servers": results})
 
 
 # --------------------------------------------------------------------------
@@ -1217,22 +1172,16 @@ def parse_args():
                         help="also profile wsserver with py-spy (--gil) during one broadcast "
                              "of %d records" % PROFILE_RECORDS)
     args = parser.parse_args()
-    for key, value in (QUICK if args.quick else FULL).items():
-        setattr(args, key, value)
+    apply_settings(args, QUICK, FULL)
     return args
 
 
 def main():
     args = parse_args()
     raise_nofile(args.held * 2 + 512)  # the servers and client processes inherit it
-    wanted = [name.strip() for name in args.servers.split(",")]
-    unknown = set(wanted) - {s.name for s in SERVERS}
-    if unknown:
-        sys.exit("unknown servers: %s" % ", ".join(sorted(unknown)))
-    work = args.work = tempfile.mkdtemp(prefix="livelog-bench-")
-    args.static, args.uploads = os.path.join(work, "static"), os.path.join(work, "uploads")
-    os.mkdir(args.static)
-    os.mkdir(args.uploads)
+    wanted = wanted_servers(args.servers, SERVERS)
+    work, args.static, args.uploads = make_work("livelog-bench-")
+    args.work = work
     try:
         results = {}
         for server in SERVERS:

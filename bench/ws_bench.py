@@ -53,33 +53,29 @@ MB means 10**6 bytes, KiB 1024 bytes, MiB 2**20 bytes.
 """
 
 import argparse
-import json
 import multiprocessing
 import os
 import platform
 import random
-import resource
 import select
 import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from array import array
 
-from http_bench import fmt, free_port, ratio, read_rss, stop_server, tail, wait_listening
+from benchlib import (ACCEPT, ALL_CPUS, HOST, KIB, MB, ROOT, apply_settings, client_frame,
+                      fmt, machine_busy, make_work, own_cpu, parse_head, peer_argv, pin,
+                      raise_nofile, ratio, read_rss, save_results, server_cpu, start_server,
+                      stop_server, tail, target_verdicts, unpin, upgrade_request, wait_quiet,
+                      wanted_servers)
+import benchlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "bench", "peers")
 RESULTS = os.path.join(ROOT, "bench", "results", "ws.json")
 
-HOST = "127.0.0.1"
 PATH = "/ws/echo"
-MB = 1000 * 1000
-KIB = 1024
 BIG_SIZE = 1 << 20
 SOCKET_TIMEOUT = 15         # seconds for any single blocking socket call
 PROBE_TIMEOUT = 5           # seconds to wait for a probe's reply
@@ -87,9 +83,6 @@ CLOSE_TIMEOUT = 5           # seconds to wait for closing handshakes, all connec
 RECV_BUFFER = 1 << 20
 MIN_CPU_WINDOW = 0.25       # seconds: CPU times come in 10 ms ticks, shorter is noise
 OTHER_LIMIT = 15            # % of one core that other processes may use during a timed test
-MASK = b"\x37\xfa\x21\x3d"  # fixed masking key: frames are masked once, at start-up
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="          # RFC 6455 sample key, and its accept value
-ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 TEXT64 = b"wsserver bench: sixty-four bytes of ASCII text, echoed back...."
 OP_TEXT, OP_BINARY, OP_CLOSE = 0x1, 0x2, 0x8
 
@@ -105,22 +98,18 @@ QUICK = {"seconds": 1.0, "rounds": 2, "warm": 0.1, "pipelined": 20000, "pipeline
 # --------------------------------------------------------------------------
 # The servers under test
 
-class Server:
-    """How to start one server; kind "ws" speaks WebSocket, "raw" only echoes bytes."""
+class Server(benchlib.Server):
+    """How to start one server (`argv`: a function (port, static, uploads) -> argv list);
+    kind "ws" speaks WebSocket, "raw" only echoes bytes."""
 
     def __init__(self, name, argv, note, kind="ws", reference=False):
-        self.name = name
-        self.argv = argv        # function (port, static, uploads) -> argv list
-        self.note = note
+        super().__init__(name, argv, note)
         self.kind = kind
         self.reference = reference
 
-    def command(self, port, static, uploads):
-        return [sys.executable] + self.argv(str(port), static, uploads)
-
 
 def peer(script):
-    return lambda p, s, u: [os.path.join(PEERS, script), p, "-b", HOST]
+    return lambda p, s, u: peer_argv(script, p)
 
 
 def websockets_version():
@@ -159,27 +148,8 @@ CEILINGS = ("raw echo (epoll)", "frame responder")
 # --------------------------------------------------------------------------
 # Frames: built once
 
-def apply_mask(data, key):
-    n = len(data)
-    full = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(data, "big") ^ int.from_bytes(full, "big")).to_bytes(n, "big")
-
-
-def frame_head(opcode, length, masked):
-    bit = 0x80 if masked else 0
-    if length < 126:
-        return struct.pack(">BB", 0x80 | opcode, bit | length)
-    if length < 65536:
-        return struct.pack(">BBH", 0x80 | opcode, bit | 126, length)
-    return struct.pack(">BBQ", 0x80 | opcode, bit | 127, length)
-
-
-def client_frame(opcode, payload):
-    return frame_head(opcode, len(payload), True) + MASK + apply_mask(payload, MASK)
-
-
 def server_frame(opcode, payload):
-    return frame_head(opcode, len(payload), False) + payload
+    return benchlib.frame_head(opcode, len(payload), False) + payload
 
 
 class Message:
@@ -222,24 +192,11 @@ def open_ws(port, kind):
 
 
 def upgrade(sock, port):
-    request = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n\r\n" % (PATH, HOST, port, KEY))
-    sock.sendall(request.encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise RuntimeError("handshake: connection closed after %r" % data[:300])
-        data += chunk
-        if len(data) > 65536:
-            raise RuntimeError("handshake: response head over 64 KiB")
-    head, rest = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    sock.sendall(upgrade_request(PATH, port))
+    data = benchlib.recv_head(
+        sock, 65536, lambda data: "handshake: connection closed after %r" % data[:300],
+        "handshake: response head over 64 KiB")
+    head, lines, headers, rest = parse_head(data)
     if lines[0].split()[1:2] != ["101"] or headers.get("sec-websocket-accept") != ACCEPT:
         raise RuntimeError("handshake: %r" % head[:300])
     return rest
@@ -322,7 +279,7 @@ class FrameReader:
         self.need(pos + length)
         payload = bytes(self.buf[pos:pos + length])
         if masked:
-            payload = apply_mask(payload, bytes(self.buf[pos - 4:pos]))
+            payload = benchlib.apply_mask(payload, bytes(self.buf[pos - 4:pos]))
         self.buf = self.buf[pos + length:]
         return bool(b0 & 0x80), b0 & 0x0F, payload, masked, b0 & 0x70
 
@@ -457,28 +414,6 @@ def run_probes(port, kind):
 # --------------------------------------------------------------------------
 # CPU accounting
 
-CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu(pid):
-    """User + system CPU seconds of a process, all its threads."""
-    with open("/proc/%d/stat" % pid) as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
-
-
-def own_cpu():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def machine_busy():
-    """CPU seconds spent in user, nice and system mode by the whole machine (/proc/stat)."""
-    with open("/proc/stat") as stat:
-        fields = stat.readline().split()
-    return sum(int(value) for value in fields[1:4]) / CLOCK_TICK
-
-
 def cpu_figures(server_s, client_s, busy_s, wall):
     """% of one core: server, client, and everyone else on the machine ("other")."""
     return {"server_pct": 100 * server_s / wall, "client_pct": 100 * client_s / wall,
@@ -505,17 +440,6 @@ class CpuWindow:
         return False
 
 
-def wait_quiet(limit_pct, max_wait):
-    """Wait (at most max_wait s) until the machine is less than limit_pct % of a core busy."""
-    start = time.monotonic()
-    while True:
-        before = machine_busy()
-        time.sleep(0.5)
-        busy_pct = 100 * (machine_busy() - before) / 0.5
-        if busy_pct < limit_pct or time.monotonic() - start > max_wait:
-            return {"busy_pct": busy_pct, "waited_s": time.monotonic() - start - 0.5}
-
-
 # --------------------------------------------------------------------------
 # CPU placement
 #
@@ -531,23 +455,8 @@ def wait_quiet(limit_pct, max_wait):
 # a round trip is simply the client's CPU plus the server's CPU per message).
 # --no-pin leaves placement to the scheduler (except for the same-core run).
 
-ALL_CPUS = sorted(os.sched_getaffinity(0))
 PLACEMENTS = {"split": ({ALL_CPUS[-1]}, {ALL_CPUS[0]}),
               "same": ({ALL_CPUS[0]}, {ALL_CPUS[0]})}
-
-
-def pin(pid, server_cpus, client_cpus):
-    """Every thread of the server on server_cpus (new threads inherit it), this one on client_cpus."""
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            os.sched_setaffinity(int(tid), server_cpus)
-        except OSError:       # the thread just ended
-            pass
-    os.sched_setaffinity(0, client_cpus)
-
-
-def unpin(pid):
-    pin(pid, set(ALL_CPUS), set(ALL_CPUS))
 
 
 # --------------------------------------------------------------------------
@@ -917,21 +826,6 @@ def echo_once(sock, kind):
 # (cross-core wake-ups, other sessions' tests); interleaving spreads that drift over
 # every server instead of charging it to whichever ran at a bad moment.
 
-def start_server(server, static, uploads, log_path):
-    """Start the server and wait for its URL line; return (process, port)."""
-    port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(server.command(port, static, uploads), cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_listening(proc, log_path, port)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return proc, port
-
-
 class Running:
     """One started server, its results so far and the segments of its timed tests."""
 
@@ -1233,15 +1127,7 @@ def target_lines(results):
          versus("websocket-server", "pipelined", "msg_per_s"), 1.0, True),
         ("<= 20 KiB per held echo connection", figure(ours, "held", "kib_per_conn"), 20.0, False),
     ]
-    lines = []
-    for label, value, bound, at_least in checks:
-        if value is None:
-            verdict = "not measured"
-        else:
-            met = value >= bound if at_least else value <= bound
-            verdict = "%s (%.2f)" % ("met" if met else "MISSED", value)
-        lines.append("- %s: %s" % (label, verdict))
-    return "\n".join(lines)
+    return target_verdicts(checks)
 
 
 def ceiling_warnings(results):
@@ -1336,32 +1222,24 @@ def report(results, args):
     print("Probes:")
     for line in probe_lines(results):
         print(line)
-    problems = list(problem_lines(results))
-    if problems:
-        print("Problems:")
-        for line in problems:
-            print(line)
+    benchlib.print_problems(problem_lines(results))
     print("Notes:")
     for name, r in results.items():
         print("- %s: %s; stop: %s" % (name, r["note"], r.get("stop")))
 
 
 def save(results, args):
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    data = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
-            "settings": {k: getattr(args, k) for k in
-                         ("seconds", "rounds", "warm", "clients", "procs", "pipelined",
-                          "pipelined_runs", "held", "big_runs", "pin", "attempts",
-                          "quiet_wait")},
-            "other_limit_pct": OTHER_LIMIT,
-            "cpus_used": ALL_CPUS, "placements": {k: [sorted(c) for c in v]
-                                                  for k, v in PLACEMENTS.items()},
-            "message_bytes": len(TEXT64), "big_bytes": BIG_SIZE,
-            "python": sys.version, "cpus": os.cpu_count(), "versions": websockets_version(),
-            "servers": results}
-    with open(RESULTS, "w") as out:
-        json.dump(data, out, indent=2)
-    print("Raw results: %s" % os.path.relpath(RESULTS))
+    save_results(RESULTS, args.quick, {
+        "settings": {k: getattr(args, k) for k in
+                     ("seconds", "rounds", "warm", "clients", "procs", "pipelined",
+                      "pipelined_runs", "held", "big_runs", "pin", "attempts",
+                      "quiet_wait")},
+        "other_limit_pct": OTHER_LIMIT,
+        "cpus_used": ALL_CPUS, "placements": {k: [sorted(c) for c in v]
+                                              for k, v in PLACEMENTS.items()},
+        "message_bytes": len(TEXT64), "big_bytes": BIG_SIZE,
+        "python": sys.version, "cpus": os.cpu_count(), "versions": websockets_version(),
+        "servers": results})
 
 
 # --------------------------------------------------------------------------
@@ -1385,29 +1263,16 @@ def parse_args():
     args = parser.parse_args()
     if args.procs is None:
         args.procs = 1 if args.pin else 2
-    for key, value in (QUICK if args.quick else FULL).items():
-        setattr(args, key, value)
+    apply_settings(args, QUICK, FULL)
     return args
-
-
-def raise_nofile(needed):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
 
 
 def main():
     args = parse_args()
     raise_nofile(args.held * 2 + 256)  # the servers inherit it too
-    wanted = [name.strip() for name in args.servers.split(",")]
-    unknown = set(wanted) - {s.name for s in SERVERS}
-    if unknown:
-        sys.exit("unknown servers: %s" % ", ".join(sorted(unknown)))
+    wanted = wanted_servers(args.servers, SERVERS)
     servers = [s for s in SERVERS if s.name in wanted or s.reference]
-    work = tempfile.mkdtemp(prefix="wsbench-")
-    static, uploads = os.path.join(work, "static"), os.path.join(work, "uploads")
-    os.mkdir(static)
-    os.mkdir(uploads)
+    work, static, uploads = make_work("wsbench-")
     runnings = []
     try:
         for server in servers:

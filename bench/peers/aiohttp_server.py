@@ -10,19 +10,17 @@ to a temporary file that is renamed when complete.
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import asyncio
 import os
 
 from aiohttp import web
+from peerlib import announce, arg_parser
 
 CHUNK = 1 << 16
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     parser.add_argument("-d", "--directory", required=True)
     parser.add_argument("--uploads", required=True)
     return parser.parse_args()
@@ -61,7 +59,7 @@ async def serve(args):
     runner = web.AppRunner(make_app(args.directory, args.uploads), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, args.bind, args.port).start()
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     await asyncio.Event().wait()
 
 

@@ -13,36 +13,20 @@ first send may go}), /bench/status, /bench/viewers.
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
-import base64
-import hashlib
 import json
 import select
 import socket
-import struct
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+from peerlib import accept_value, announce, arg_parser, padding, publish_args, record, server_frame
+
 CHUNK = 256 * 1024
-FORMAT = "bench-%04d-seq=%08d %s"  # run, sequence number, padding
-
-
-def text_frame(payload):
-    n = len(payload)
-    if n < 126:
-        return struct.pack(">BB", 0x81, n) + payload
-    if n < 65536:
-        return struct.pack(">BBH", 0x81, 126, n) + payload
-    return struct.pack(">BBQ", 0x81, 127, n) + payload
 
 
 def records(n, size, run):
-    pad = "x" * max(0, size - 24)
-    return b"".join(
-        text_frame(json.dumps({"t": time.time(), "level": "INFO", "name": "bench",
-                               "msg": FORMAT % (run, i, pad)}).encode())
-        for i in range(n))
+    pad = padding(size)
+    return b"".join(server_frame(0x1, record(run, i, pad).encode()) for i in range(n))
 
 
 class Conn:
@@ -123,17 +107,14 @@ class Blaster:
             headers[name.strip().lower()] = value.strip()
         url = urlsplit(target)
         if "websocket" in headers.get("upgrade", "").lower():
-            accept = base64.b64encode(hashlib.sha1(headers["sec-websocket-key"].encode()
-                                                   + GUID).digest())
+            accept = accept_value(headers["sec-websocket-key"].encode())
             conn.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                               b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
                               + b"\r\n\r\n")
             conn.viewer = True
             return
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/bench/publish":
-            result = self.publish(int(query.get("n", 1000)), int(query.get("size", 64)),
-                                  int(query.get("run", 0)))
+            result = self.publish(*publish_args(url.query))
         elif url.path == "/bench/status":
             result = {"start": self.start, "end": self.end, "published": self.published,
                       "running": self.pending > 0}
@@ -178,15 +159,13 @@ class Blaster:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     args = parser.parse_args()
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.bind, args.port))
     listener.listen(1024)
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     try:
         Blaster(listener).run()
     except KeyboardInterrupt:

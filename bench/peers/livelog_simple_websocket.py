@@ -21,37 +21,22 @@ ping_interval stays None (the default: no keepalive). Werkzeug's request log is
 turned down to warnings. Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import json
 import logging
 import threading
-import time
-from urllib.parse import parse_qs
 
+from peerlib import Publisher, announce, arg_parser, publish_args, record
 from simple_websocket import ConnectionClosed, Server
 from werkzeug.serving import make_server
-
-FORMAT = "bench-%04d-seq=%08d %s"  # run, sequence number, padding
 
 
 class State:
     lock = threading.Lock()
     viewers = ()  # replaced, never changed in place
-    thread = None
-    start = end = None
-    published = 0
 
 
-def record(run, i, pad):
-    return json.dumps({"t": time.time(), "level": "INFO", "name": "bench",
-                       "msg": FORMAT % (run, i, pad)})
-
-
-def publish(n, size, run, started):
-    pad = "x" * max(0, size - 24)
+def publish(n, run, pad):
     viewers = State.viewers
-    State.start = time.monotonic()
-    started.set()
     for i in range(n):
         text = record(run, i, pad)
         for ws in viewers:
@@ -59,8 +44,9 @@ def publish(n, size, run, started):
                 ws.send(text)
             except (ConnectionClosed, OSError):
                 pass
-    State.published = n
-    State.end = time.monotonic()
+
+
+PUBLISHER = Publisher(publish)
 
 
 def respond(start_response, status, value):
@@ -72,25 +58,15 @@ def respond(start_response, status, value):
 
 def app(environ, start_response):
     path = environ.get("PATH_INFO", "")
-    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
     if path == "/ws/log":
         return view(environ)
     if path == "/bench/publish":
-        if State.thread is not None and State.thread.is_alive():
+        start = PUBLISHER.begin(*publish_args(environ.get("QUERY_STRING", "")))
+        if start is None:
             return respond(start_response, "409 Conflict", {"start": None})
-        State.start = State.end = None
-        State.published = 0
-        started = threading.Event()
-        State.thread = threading.Thread(
-            target=publish, args=(int(query.get("n", 1000)), int(query.get("size", 64)),
-                                  int(query.get("run", 0)), started), daemon=True)
-        State.thread.start()
-        started.wait(10)
-        return respond(start_response, "200 OK", {"start": State.start})
+        return respond(start_response, "200 OK", {"start": start})
     if path == "/bench/status":
-        return respond(start_response, "200 OK", {
-            "start": State.start, "end": State.end, "published": State.published,
-            "running": State.thread is not None and State.thread.is_alive()})
+        return respond(start_response, "200 OK", PUBLISHER.status())
     if path == "/bench/viewers":
         return respond(start_response, "200 OK", {"viewers": len(State.viewers)})
     return respond(start_response, "404 Not Found", {"error": "no such route"})
@@ -113,14 +89,12 @@ def view(environ):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(args.bind, args.port, app, threaded=True)
     server.daemon_threads = True
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     server.serve_forever()
 
 

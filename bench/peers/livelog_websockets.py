@@ -20,15 +20,14 @@ Everything else is the default (ping_interval 20 s, no compression: the bench cl
 offers none). Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import asyncio
 import json
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from peerlib import announce, arg_parser, padding, publish_args, record
 from websockets.asyncio.server import broadcast, serve
 
-FORMAT = "bench-%04d-seq=%08d %s"  # run, sequence number, padding
 YIELD_EVERY = 64
 HIGH_WATER = 1 << 20
 
@@ -40,13 +39,8 @@ class State:
     published = 0
 
 
-def record(run, i, pad):
-    return json.dumps({"t": time.time(), "level": "INFO", "name": "bench",
-                       "msg": FORMAT % (run, i, pad)})
-
-
 async def publish(n, size, run, started):
-    pad = "x" * max(0, size - 24)
+    pad = padding(size)
     connections = list(State.server.connections)
     State.start = time.monotonic()
     started.set_result(State.start)
@@ -65,7 +59,6 @@ async def process_request(connection, request):
     url = urlsplit(request.path)
     if not url.path.startswith("/bench/"):
         return None  # the WebSocket handshake goes on
-    query = {k: v[0] for k, v in parse_qs(url.query).items()}
     if url.path == "/bench/publish":
         if State.task is not None and not State.task.done():
             return connection.respond(409, json.dumps({"start": None}))
@@ -73,8 +66,7 @@ async def process_request(connection, request):
         State.published = 0
         started = asyncio.get_running_loop().create_future()
         State.task = asyncio.create_task(
-            publish(int(query.get("n", 1000)), int(query.get("size", 64)),
-                    int(query.get("run", 0)), started))
+            publish(*publish_args(url.query), started))
         return connection.respond(200, json.dumps({"start": await started}))
     if url.path == "/bench/status":
         return connection.respond(200, json.dumps({
@@ -92,15 +84,12 @@ async def viewer(connection):
 async def main_async(args):
     async with serve(viewer, args.bind, args.port, process_request=process_request) as server:
         State.server = server
-        print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+        announce(args)
         await server.serve_forever()
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
-    asyncio.run(main_async(parser.parse_args()))
+    asyncio.run(main_async(arg_parser(__doc__).parse_args()))
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ expects them back unchanged, so this is the loopback round-trip floor of a
 Python server. Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import select
 import socket
 import threading
+
+from peerlib import accept_all, announce, arg_parser
 
 BUFFER = 1 << 16
 
@@ -51,7 +52,7 @@ def serve_epoll(listener):
     while True:
         for fd, events in poller.poll():
             if fd == listener.fileno():
-                accept_all(listener, poller, conns)
+                accept_all(listener, poller, conns, lambda conn: [conn, b""])
                 continue
             entry = conns[fd]
             conn = entry[0]
@@ -79,26 +80,12 @@ def serve_epoll(listener):
                 conn.close()
 
 
-def accept_all(listener, poller, conns):
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except BlockingIOError:
-            return
-        conn.setblocking(False)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conns[conn.fileno()] = [conn, b""]
-        poller.register(conn.fileno(), select.EPOLLIN)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     parser.add_argument("--epoll", action="store_true", help="one epoll loop, no threads")
     args = parser.parse_args()
     listener = socket.create_server((args.bind, args.port), backlog=1024)
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     (serve_epoll if args.epoll else serve_threads)(listener)
 
 

@@ -8,10 +8,10 @@ with send_str, binary with send_bytes. max_msg_size is raised to 16 MiB so the
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import asyncio
 
 from aiohttp import WSMsgType, web
+from peerlib import announce, arg_parser
 
 MAX_SIZE = 16 * 1024 * 1024
 
@@ -33,12 +33,9 @@ async def serve(args):
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, args.bind, args.port).start()
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
-    asyncio.run(serve(parser.parse_args()))
+    asyncio.run(serve(arg_parser(__doc__).parse_args()))

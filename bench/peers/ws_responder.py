@@ -14,15 +14,13 @@ unsent output is not read until it drains.
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
-import base64
-import hashlib
 import select
 import socket
 import struct
 
+from peerlib import accept_all, accept_value, announce, arg_parser, server_frame
+
 BUFFER = 1 << 16
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def header_length(second_byte):
@@ -48,24 +46,13 @@ def unmask(data, mask):
     return (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
 
-def server_frame(opcode, payload):
-    n = len(payload)
-    if n < 126:
-        head = struct.pack(">BB", 0x80 | opcode, n)
-    elif n < 65536:
-        head = struct.pack(">BBH", 0x80 | opcode, 126, n)
-    else:
-        head = struct.pack(">BBQ", 0x80 | opcode, 127, n)
-    return head + payload
-
-
 def accept_response(head):
     key = b""
     for line in bytes(head).split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"sec-websocket-key":
             key = value.strip()
-    accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    accept = accept_value(key)
     return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
 
@@ -154,7 +141,8 @@ def serve(listener):
     while True:
         for fd, _ in poller.poll():
             if fd == listener.fileno():
-                accept_all(listener, poller, conns)
+                accept_all(listener, poller, conns,
+                           lambda conn: [conn, Responder(), memoryview(b"")])
                 continue
             entry = conns[fd]
             conn, responder = entry[0], entry[1]
@@ -192,25 +180,11 @@ def send_some(conn, data):
         return 0
 
 
-def accept_all(listener, poller, conns):
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except BlockingIOError:
-            return
-        conn.setblocking(False)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conns[conn.fileno()] = [conn, Responder(), memoryview(b"")]
-        poller.register(conn.fileno(), select.EPOLLIN)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     args = parser.parse_args()
     listener = socket.create_server((args.bind, args.port), backlog=1024)
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     serve(listener)
 
 

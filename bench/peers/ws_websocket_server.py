@@ -10,20 +10,17 @@ as a frame header (the bench measures this and says so).
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
 import logging
 
+from peerlib import announce, arg_parser
 from websocket_server import WebsocketServer
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
-    args = parser.parse_args()
+    args = arg_parser(__doc__).parse_args()
     server = WebsocketServer(host=args.bind, port=args.port, loglevel=logging.WARNING)
     server.set_fn_message_received(lambda client, srv, message: srv.send_message(client, message))
-    print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+    announce(args)
     server.run_forever()
 
 

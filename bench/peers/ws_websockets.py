@@ -9,8 +9,7 @@ raised to 16 MiB so the 1 MiB messages fit; everything else is the default
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
-
+from peerlib import announce, arg_parser
 from websockets.sync.server import serve
 
 MAX_SIZE = 16 * 1024 * 1024
@@ -22,12 +21,9 @@ def echo(connection):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
-    args = parser.parse_args()
+    args = arg_parser(__doc__).parse_args()
     with serve(echo, args.bind, args.port, max_size=MAX_SIZE) as server:
-        print("Serving on http://%s:%d/" % (args.bind, args.port), flush=True)
+        announce(args)
         server.serve_forever()
 
 

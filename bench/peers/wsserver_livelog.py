@@ -21,12 +21,9 @@ Logging: the root logger is set to INFO and has no handler but the live log's ow
 Prints a line with http://HOST:PORT/ once it is listening.
 """
 
-import argparse
-import json
 import logging
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -35,51 +32,19 @@ from wsserver import paths  # noqa: E402
 from wsserver.handler import RequestHandler  # noqa: E402
 from wsserver.server import make_server  # noqa: E402
 
+from peerlib import FORMAT, Publisher, announce, arg_parser, padding  # noqa: E402
+
 bench_log = logging.getLogger("bench")
-FORMAT = "bench-%04d-seq=%08d %s"  # run, sequence number, padding
 
 
-def padding(size):
-    return "x" * max(0, size - 24)
+def publish(n, run, pad):
+    """The /bench/publish run: logging.info calls, back to back."""
+    info = bench_log.info
+    for i in range(n):
+        info(FORMAT, run, i, pad)
 
 
-class Publisher:
-    """The last /bench/publish run."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.start = self.end = None
-        self.published = 0
-        self.thread = None
-
-    def run(self, n, size, run):
-        pad = padding(size)
-        info = bench_log.info
-        self.start = time.monotonic()
-        self.started.set()
-        for i in range(n):
-            info(FORMAT, run, i, pad)
-        self.published = n
-        self.end = time.monotonic()
-
-    def begin(self, n, size, run):
-        with self.lock:
-            if self.thread is not None and self.thread.is_alive():
-                return None
-            self.start = self.end = None
-            self.published = 0
-            self.started = threading.Event()
-            self.thread = threading.Thread(target=self.run, args=(n, size, run), daemon=True)
-            self.thread.start()
-        self.started.wait(10)
-        return self.start
-
-    def status(self):
-        return {"start": self.start, "end": self.end, "published": self.published,
-                "running": self.thread is not None and self.thread.is_alive()}
-
-
-PUBLISHER = Publisher()
+PUBLISHER = Publisher(publish)
 
 
 def timed_calls(n, size, run):
@@ -135,9 +100,7 @@ def viewer_detail(viewer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=int)
-    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser = arg_parser(__doc__)
     parser.add_argument("-d", "--directory", default="static")
     parser.add_argument("--uploads", default="uploads")
     parser.add_argument("--log-history", type=int, default=200)
@@ -148,8 +111,8 @@ def main():
                          uploads=args.uploads,
                          log_history=args.log_history, handler_class=BenchHandler)
     server.log_hub.queue_length = max(args.queue_length, args.log_history)
-    print("Serving on http://%s:%d/ (log_history %d, queue_length %d)"
-          % (args.bind, args.port, args.log_history, server.log_hub.queue_length), flush=True)
+    announce(args, " (log_history %d, queue_length %d)"
+             % (args.log_history, server.log_hub.queue_length))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
