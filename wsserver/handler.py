@@ -19,6 +19,9 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
     for the paths you do not handle.
     """
 
+    #: Paths that are WebSocket endpoints (GET with an upgrade only).
+    websocket_paths = (ECHO, LOG)
+
     def upload_target(self):
         """The upload name a /uploads/<name> path names: '' for the folder itself, None
         for a path outside /uploads/."""
@@ -26,9 +29,6 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
             return None
         relative = paths.url_to_relative(self.path[len(UPLOADS):])
         return paths.upload_name(relative) if relative else ""
-
-    #: Paths that are WebSocket endpoints (GET with an upgrade only).
-    websocket_paths = (ECHO, LOG)
 
     def allowed_methods(self):
         if self.path == "*":
