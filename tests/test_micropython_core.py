@@ -23,3 +23,28 @@ def test_pure_unit_tests_pass_under_micropython():
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, summary
     assert summary.startswith("micropython: ") and summary.endswith(" passed, 0 failed")
+
+
+# loghandler.py subclasses logging.Handler: it is imported only where `logging` exists,
+# which MicroPython does not have unless micropython-lib's is installed.
+NOT_ON_MICROPYTHON = ("loghandler",)
+
+
+def test_every_module_imports_under_micropython():
+    package = os.path.join(HERE, os.pardir, "wsserver")
+    names = sorted(name[:-3] for name in os.listdir(package)
+                   if name.endswith(".py") and name != "__init__.py"
+                   and name[:-3] not in NOT_ON_MICROPYTHON)
+    script = ("import sys\nsys.path.insert(0, %r)\nimport wsserver\n"
+              "for name in %r:\n"
+              "    try:\n"
+              "        __import__('wsserver.' + name)\n"
+              "    except Exception as exc:\n"
+              "        print('FAILED', name, repr(exc))\n"
+              "        sys.print_exception(exc)\n"
+              "print('done')\n" % (os.path.dirname(package), names))
+    result = subprocess.run([micropython(), "-X", "heapsize=1M", "-c", script],
+                            capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "FAILED" not in output, output
+    assert output.strip().endswith("done"), output

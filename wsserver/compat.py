@@ -6,6 +6,7 @@ CPython has (socket.sendfile). MicroPython's branches belong here too, and nowhe
 """
 import errno
 import os
+import socket
 import sys
 
 try:
@@ -49,14 +50,67 @@ def is_disconnect(exc):
 
 
 def get_logger(name):
-    """A logging.Logger on CPython; on a board the hub's own small logger (a later port)."""
+    """A logging.Logger; without `logging` (a board) a PrintLogger."""
+    if logging is None:
+        return PrintLogger(name)
     return logging.getLogger(name)
 
 
+# Live logs fed by PrintLoggers (where there is no `logging` to attach a handler to).
+_hubs = []
+
+
+class PrintLogger:
+    """The part of logging.Logger wsserver uses, for boards without `logging`: prints
+    `LEVEL name: message` and publishes the record to every attached live log."""
+
+    level = 20  # INFO: debug lines cost a board's time and heap
+
+    def __init__(self, name):
+        self.name = name
+
+    def _log(self, level, levelname, msg, args):
+        if level < self.level:
+            return
+        if args:
+            msg = msg % args
+        print("%s %s: %s" % (levelname, self.name, msg))
+        for hub in _hubs:
+            hub.publish(unix_time(), levelname, self.name, msg)
+
+    def debug(self, msg, *args):
+        self._log(10, "DEBUG", msg, args)
+
+    def info(self, msg, *args):
+        self._log(20, "INFO", msg, args)
+
+    def warning(self, msg, *args):
+        self._log(30, "WARNING", msg, args)
+
+    def error(self, msg, *args):
+        self._log(40, "ERROR", msg, args)
+
+    def exception(self, msg, *args):
+        self._log(40, "ERROR", msg, args)
+        print_exception(args)
+
+
+def print_exception(args=()):
+    """Print the traceback of the exception being handled: sys.exc_info is missing on
+    the boards, so the exception is looked for among the log call's arguments first."""
+    for arg in args:
+        if isinstance(arg, BaseException):
+            sys.print_exception(arg)
+            return
+    if hasattr(sys, "exc_info") and sys.exc_info()[1] is not None:
+        sys.print_exception(sys.exc_info()[1])
+
+
 def attach_to_logging(hub):
-    """Feed every record of the root logger to hub; the handler, None without logging."""
+    """Feed every log record to hub; the handle to detach it with."""
     if logging is None:
-        return None
+        _hubs.append(hub)
+        return hub
     from wsserver.loghandler import LogHubHandler
     handler = LogHubHandler(hub)
     logging.getLogger().addHandler(handler)
@@ -64,14 +118,44 @@ def attach_to_logging(hub):
 
 
 def detach_from_logging(handler):
-    if handler is not None:
-        logging.getLogger().removeHandler(handler)
+    if handler is None:
+        return
+    if logging is None:
+        if handler in _hubs:
+            _hubs.remove(handler)
+        return
+    logging.getLogger().removeHandler(handler)
+
+
+try:
+    import threading
+except ImportError:  # MicroPython: _thread only
+    threading = None
+try:
+    import _thread
+except ImportError:  # ESP8266: no threads
+    _thread = None
+
+
+class _Thread:
+    """What start_thread gives on MicroPython: the thread's ident, for in_thread().
+    There is no join() there."""
+
+    ident = None
 
 
 def start_thread(function, *args):
-    import threading
-    thread = threading.Thread(target=function, args=args, daemon=True)
-    thread.start()
+    """Run function(*args) in a new (daemon) thread; the thread."""
+    if threading is not None:
+        thread = threading.Thread(target=function, args=args, daemon=True)
+        thread.start()
+        return thread
+    thread = _Thread()
+
+    def run():
+        thread.ident = _thread.get_ident()
+        function(*args)
+    _thread.start_new_thread(run, ())
     return thread
 
 
@@ -181,6 +265,12 @@ def send_file_range(handler, file, offset, count):
 
 def format_address(address):
     """'host:port' for a peer address; MicroPython's unix port gives a raw sockaddr."""
+    if not isinstance(address, tuple) and hasattr(socket, "sockaddr"):
+        try:
+            family, host, port = socket.sockaddr(address)[:3]
+            address = (socket.inet_ntop(family, host), port)
+        except (OSError, ValueError, TypeError):
+            pass  # not an address this port can decode
     if isinstance(address, tuple):
         return "%s:%s" % (address[0], address[1])
     return str(address)
@@ -224,8 +314,11 @@ def monotonic():
 
 def in_thread(thread):
     """True when called from inside `thread` (a started thread, or None)."""
-    import threading
-    return thread is not None and threading.current_thread() is thread
+    if thread is None:
+        return False
+    if threading is None:
+        return thread.ident == _thread.get_ident()
+    return threading.current_thread() is thread
 
 
 def poll_key(sock):
@@ -237,8 +330,10 @@ class Waker:
     """A socket pair that wakes a poll() loop when another thread has work for it."""
 
     def __init__(self):
-        import socket
-        self.sock, self._writer = socket.socketpair()
+        if hasattr(socket, "socketpair"):
+            self.sock, self._writer = socket.socketpair()
+        else:
+            self.sock = self._writer = _udp_to_itself()
         self.sock.setblocking(False)
         self._writer.setblocking(False)
 
@@ -257,7 +352,27 @@ class Waker:
 
     def close(self):
         self.sock.close()
-        self._writer.close()
+        if self._writer is not self.sock:
+            self._writer.close()
+
+
+def _udp_to_itself():
+    """MicroPython has no socketpair: a UDP socket on 127.0.0.1 connected to itself.
+
+    It cannot tell its own port (no getsockname), so it binds a port it picks.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    port = 40000 + int.from_bytes(os.urandom(2), "big") % 20000
+    for attempt in range(100):
+        address = socket.getaddrinfo("127.0.0.1", port + attempt)[0][-1]
+        try:
+            sock.bind(address)
+        except OSError:
+            continue  # in use
+        sock.connect(address)
+        return sock
+    sock.close()
+    raise OSError(errno.EADDRINUSE, "no free port for the waker")
 
 
 def take_buffered(rfile, sock):
@@ -272,6 +387,8 @@ def take_buffered(rfile, sock):
 def recv_into(sock, buffer):
     """Bytes received into buffer on a non-blocking socket: None when there are none
     yet, 0 at the end of the stream."""
+    if MICROPYTHON:
+        return sock.readinto(buffer)  # no recv_into; None when nothing is there
     try:
         return sock.recv_into(buffer)
     except BlockingIOError:
@@ -282,8 +399,10 @@ def send_some(sock, data):
     """As much of data as a non-blocking socket takes now (possibly 0)."""
     try:
         return sock.send(data)
-    except BlockingIOError:
-        return 0
+    except OSError as exc:  # BlockingIOError on CPython, plain OSError on MicroPython
+        if exc.errno == errno.EAGAIN or exc.errno == getattr(errno, "EWOULDBLOCK", 11):
+            return 0
+        raise
 
 
 def utf8_decoder():
@@ -299,8 +418,21 @@ def utf8_decoder():
 def shutdown_write(sock):
     """Half-close: send FIN and keep reading (boards' sockets cannot; they close later)."""
     if hasattr(sock, "shutdown"):
-        import socket
         try:
             sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the client is gone already
+
+
+def shutdown_both(sock):
+    """Hang up on a connection another thread serves, waking its blocked read; boards'
+    sockets have no shutdown (their connections are served by the closing thread)."""
+    if hasattr(sock, "shutdown"):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by its peer
+
+
+# IPv6 listening; boards' lwIP builds may lack it (binding then fails with a clear error).
+AF_INET6 = getattr(socket, "AF_INET6", None)

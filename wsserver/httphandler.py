@@ -88,7 +88,9 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         self.target = request.target
         self.request_version = request.version
         self.headers = request.headers
-        self.close_connection = not request.keep_alive()
+        # A server whose threads cannot wait on idle connections (a board's) says so.
+        self.close_connection = (not request.keep_alive()
+                                 or not getattr(self.server, "keep_alive", True))
         http11.check_host(request)
         self.body_length = bodies.body_length(request)
         if request.target == "*" and request.method == "OPTIONS":

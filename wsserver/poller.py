@@ -30,11 +30,14 @@ class Poller:
     """
 
     tick = 0.25
+    #: True when no thread of its own runs the loop: the server's loop calls run_once.
+    inline = False
 
     def __init__(self, buffer_size=compat.RECV_BUFFER_SIZE):
         self.buffer = bytearray(buffer_size)
         self._poll = select.poll()
         self._connections = {}  # poll key -> connection
+        self._watched = {}  # poll key -> callback, for sockets that are not connections
         self._actions = []  # (function, argument) from other threads, run by the loop
         self._lock = compat.allocate_lock()
         self._waker = compat.Waker()
@@ -51,7 +54,7 @@ class Poller:
         return list(self._connections.values())
 
     def start(self):
-        """Run the loop in a thread of its own (CPython; a board runs run_once itself)."""
+        """Run the loop in a thread of its own (not when `inline`)."""
         self._thread = compat.start_thread(self.run_forever)
 
     def run_forever(self):
@@ -69,6 +72,8 @@ class Poller:
                 self._waker.drain()
             elif key in self._connections:  # not discarded earlier in this round
                 self._dispatch(self._connections[key], flags)
+            elif key in self._watched:
+                self._watched[key]()
         now = compat.monotonic()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
@@ -129,6 +134,16 @@ class Poller:
         if compat.poll_key(connection.connection) in self._connections:
             self._poll.modify(connection.connection, connection.poll_events())
 
+    def watch(self, sock, callback):
+        """From the loop's thread: call callback() when sock is readable (a board's
+        listening socket, so that one poll() serves new and parked connections)."""
+        self._watched[compat.poll_key(sock)] = callback
+        self._poll.register(sock, POLLIN)
+
+    def unwatch(self, sock):
+        if self._watched.pop(compat.poll_key(sock), None) is not None:
+            self._poll.unregister(sock)
+
     def discard(self, connection):
         """Stop watching a connection (it closes its socket itself)."""
         key = compat.poll_key(connection.connection)
@@ -138,7 +153,9 @@ class Poller:
     def close_all(self, code, reason):
         """Close every connection with a close frame, then stop the loop and wait for it."""
         self.call(self._close_all, code, reason)
-        if self._thread is not None and not compat.in_thread(self._thread):
+        if self.inline:  # run by the server's own loop, which has returned
+            self.run_forever()
+        elif self._thread is not None and not compat.in_thread(self._thread):
             self._thread.join(5)
 
     def _close_all(self, code, reason):

@@ -2,7 +2,6 @@
 and the functions that make and run one (`make_server`, `serve`).
 """
 import os
-import socket
 
 from wsserver import compat, frames
 from wsserver.handler import RequestHandler
@@ -44,7 +43,7 @@ class Server(compat.ThreadingTCPServer):
         self._connections = set()
         self._connections_lock = compat.allocate_lock()
         if ":" in address[0]:
-            self.address_family = socket.AF_INET6
+            self.address_family = compat.AF_INET6
         super().__init__(address, handler_class)
         remove_stale_temp_files(self.uploads)
 
@@ -65,8 +64,12 @@ class Server(compat.ThreadingTCPServer):
         """Serve a handler's connection from the poller from now on; start() runs there."""
         with self._connections_lock:
             if self.poller is None:
-                self.poller = Poller()
-                self.poller.start()
+                poller = Poller()
+                if getattr(self, "serves_poller", False):  # see _socketserver
+                    poller.inline = True
+                else:
+                    poller.start()
+                self.poller = poller  # seen by server_close only once started
             self._parked.add(handler.connection)
         self.poller.add(handler, start)
 
@@ -94,10 +97,7 @@ class Server(compat.ThreadingTCPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by its peer
+            compat.shutdown_both(connection)
         compat.ThreadingTCPServer.server_close(self)
 
     def start(self, poll_interval=0.05):

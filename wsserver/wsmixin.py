@@ -64,6 +64,7 @@ class WebSocketMixIn:
         key = handshake.check_request(self.request_head)
         handshake.check_origin(self.headers.get("origin"), self.server.allow_origins)
         self.subprotocol = handshake.choose_subprotocol(self.headers, self.subprotocols)
+        self.close_connection = False  # the 101 says "Connection: Upgrade", not "close"
         self.send_response(101)
         for name, value in handshake.response_headers(key, self.subprotocol):
             self.send_header(name, value)
