@@ -74,7 +74,15 @@ class PrintLogger:
             return
         if args:
             msg = msg % args
-        print("%s %s: %s" % (levelname, self.name, msg))
+        capture = _printlog.active() if _printlog is not None else None
+        if capture is None:
+            print("%s %s: %s" % (levelname, self.name, msg))
+        else:  # the record is published below: its printed line must not come back
+            capture.mute()
+            try:
+                print("%s %s: %s" % (levelname, self.name, msg))
+            finally:
+                capture.unmute()
         for hub in _hubs:
             hub.publish(unix_time(), levelname, self.name, msg)
 
@@ -125,6 +133,31 @@ def detach_from_logging(handler):
             _hubs.remove(handler)
         return
     logging.getLogger().removeHandler(handler)
+
+
+_printlog = None  # wsserver.printlog, once a server has asked for print() capture
+
+
+def capture_print(hub):
+    """Copy print() output into hub, one INFO record named "print" per line; the handle
+    for release_print.
+
+    MicroPython only: there print() is how a board talks (main.py, tracebacks). On
+    CPython the hub already gets every `logging` record, and a program's own print() is
+    left alone: None. os.dupterm where the port has it (it sees the REPL too), else a
+    builtins.print wrapper (the unix port).
+    """
+    global _printlog
+    if not MICROPYTHON:
+        return None
+    from wsserver import printlog
+    _printlog = printlog
+    return printlog.start(hub, getattr(os, "dupterm", None), unix_time)
+
+
+def release_print(handle):
+    if handle is not None and _printlog is not None:
+        _printlog.stop(handle)
 
 
 try:

@@ -19,9 +19,9 @@ class Server(compat.ThreadingTCPServer):
     Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
     `max_upload` (bytes, None for no limit), `allow_origins` (origins whose pages may
     open WebSockets, None for any), `log_hub` (the live log: the process's log records,
-    the last `log_history` of them kept; None when log_history is 0). `server_close()`
-    closes WebSockets with 1001, hangs
-    up every other connection and waits for its thread, so uploads cut short remove
+    the last `log_history` of them kept, and on MicroPython print() output too; None
+    when log_history is 0). `server_close()` closes WebSockets with 1001, hangs up
+    every other connection and waits for its thread, so uploads cut short remove
     their temporary files before the process exits.
     """
 
@@ -38,6 +38,8 @@ class Server(compat.ThreadingTCPServer):
         self.allow_origins = allow_origins
         self.log_hub = LogHub(log_history) if log_history else None
         self._log_handler = compat.attach_to_logging(self.log_hub) if log_history else None
+        # On a board print() output feeds the live log too (nothing on CPython).
+        self._print_capture = compat.capture_print(self.log_hub) if log_history else None
         self.poller = None  # started with the first WebSocket
         self._parked = set()  # sockets the poller serves, not a thread
         self._connections = set()
@@ -92,6 +94,7 @@ class Server(compat.ThreadingTCPServer):
 
     def server_close(self):
         compat.detach_from_logging(self._log_handler)
+        compat.release_print(self._print_capture)
         if self.poller is not None:
             self.poller.close_all(frames.CLOSE_GOING_AWAY, "server shutting down")
         with self._connections_lock:
