@@ -28,6 +28,11 @@ MICROPYTHON = sys.implementation.name == "micropython"
 # Upload copy buffer: big on a PC (fewer system calls), small on a board.
 COPY_BUFFER_SIZE = 2048 if MICROPYTHON else 256 * 1024
 
+# Longest request line and header line a board accepts (414 / 431 past them):
+# MicroPython's readline(n) takes an n-byte block before it reads a byte, so the 8 KiB
+# of http11's defaults would cost a board 8 KiB of contiguous heap per line.
+BOARD_HEAD_LINE = 2048
+
 # Errors that mean "the peer went away": not worth a traceback. MicroPython lacks some
 # names, and a write to a reset peer raises errno 32 there without a name.
 _EPIPE = getattr(errno, "EPIPE", 32)

@@ -29,8 +29,8 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     socket_timeout = 30
     timeout = None  # socketserver's own settimeout(): replaced by compat.set_timeouts
     #: Head limits (see http11): 414 for the request line, 431 for the fields.
-    max_request_line = http11.MAX_REQUEST_LINE
-    max_header_line = http11.MAX_HEADER_LINE
+    max_request_line = compat.BOARD_HEAD_LINE if compat.MICROPYTHON else http11.MAX_REQUEST_LINE
+    max_header_line = compat.BOARD_HEAD_LINE if compat.MICROPYTHON else http11.MAX_HEADER_LINE
     max_headers = http11.MAX_HEADERS
     max_head = http11.MAX_HEAD
     #: A response head and a body up to this size leave in one write: one packet, and no
