@@ -107,8 +107,8 @@ class TCPServer:
         if self.verify_request(request, client_address):
             try:
                 self.process_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
+            except Exception as exc:
+                self.handle_error(request, client_address, exc)
                 self.shutdown_request(request)
         else:
             self.shutdown_request(request)
@@ -126,8 +126,8 @@ class TCPServer:
     def _serve_one(self, request, client_address):
         try:
             self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
+        except Exception as exc:
+            self.handle_error(request, client_address, exc)
         self.shutdown_request(request)
 
     def _start_workers(self):
@@ -165,11 +165,13 @@ class TCPServer:
     def close_request(self, request):
         request.close()
 
-    def handle_error(self, request, client_address):
+    def handle_error(self, request, client_address, exc=None):
+        """Print the traceback, as CPython's does. The exception is passed in: the
+        boards' firmware has no sys.exc_info (the unix port has)."""
         import sys
         print("-" * 40)
         print("Exception occurred during processing of request from", client_address)
-        sys.print_exception(sys.exc_info()[1] if hasattr(sys, "exc_info") else Exception())
+        sys.print_exception(exc)
         print("-" * 40)
 
     def server_close(self):
