@@ -437,6 +437,15 @@ def settled_free(server, seconds=2.0):
     raise Failure("mem_free", "no MEMFREE samples from the monitor thread")
 
 
+def close_viewers(viewers):
+    """Close each websocket-client connection; one that fails must not keep the rest."""
+    for ws in viewers:
+        try:
+            ws.close(timeout=1)
+        except Exception:
+            pass
+
+
 def viewer_heap(work, lib):
     server = Upy(work, lib, COMFORTABLE_KIB)
     server.heap_kib = COMFORTABLE_KIB
@@ -465,11 +474,7 @@ def viewer_heap(work, lib):
         result["error"] = "%s: %s" % (type(exc).__name__, exc)
         result["server_tail"] = tail(server.log_path)
     finally:
-        for ws in viewers:
-            try:
-                ws.close(timeout=1)
-            except Exception:
-                pass
+        close_viewers(viewers)
         server.stop()
         shutil.rmtree(server.dir, ignore_errors=True)
     return result
@@ -493,11 +498,7 @@ def viewer_burst(work, lib, heap_kib=COMFORTABLE_KIB):
         result["error"] = "%s: %s" % (type(exc).__name__, exc)
     finally:
         result["connected"] = len(viewers)
-        for ws in viewers:
-            try:
-                ws.close(timeout=1)
-            except Exception:
-                pass
+        close_viewers(viewers)
         server.stop()
         mem = memory_error_line(server.output())
         if mem:
