@@ -33,6 +33,9 @@ def parse_args(argv):
     parser.add_argument("--log-history", type=int, default=200, metavar="N",
                         help="log records kept for viewers who join later (default 200; "
                              "0: no live log)")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="connections served at once, WebSockets included; more are "
+                             "answered 503 (default 1000)")
     return parser.parse_args(argv)
 
 
@@ -63,7 +66,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = make_server(port=args.port, bind=args.bind, directory=args.directory,
                          uploads=args.uploads, max_upload=args.max_upload,
-                         allow_origins=args.allow_origin, log_history=args.log_history)
+                         allow_origins=args.allow_origin, log_history=args.log_history,
+                         max_connections=args.max_connections)
     port = server.server_address[1]
     for url in reachable_urls(args.bind, port):
         print("Serving on %s" % url, flush=True)

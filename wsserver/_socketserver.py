@@ -2,15 +2,20 @@
 
 Only what wsserver needs. It differs from CPython's module where the board makes it:
 - the address is bound through getaddrinfo (the unix port wants a sockaddr, not a tuple);
-- `workers` threads, fixed at start, take accepted connections from a queue: threads
-  are scarce (a Pico W has one extra, an ESP8266 none), so there is no thread per
-  connection. With 0 workers each request is served in the serving thread.
-- a server with a `poller` attribute (its WebSocket loop) has it run from
-  serve_forever, so parked connections need no thread of their own.
+- one poll() loop, the server's `poller` (a wsserver.poller.Poller that the subclass
+  provides), waits for everything: new connections, idle keep-alive connections and
+  parked WebSockets. A connection is served only once its next request has started to
+  arrive, so an idle one costs no thread, and a browser's spare connections cannot hold
+  up the loop; idle ones are closed after `idle_timeout` seconds;
+- `workers` threads, fixed at start, serve requests; threads are scarce (a Pico W has one
+  extra, an ESP8266 none). When no worker is free (always, with 0 workers) the loop's
+  own thread serves the request, through the file `stream()` gives, which keeps the
+  parked connections served while it waits for the client.
 No cooperative super() anywhere: MicroPython's MRO is depth-first.
 """
 import select
 import socket
+import time
 
 try:
     import _thread
@@ -26,11 +31,9 @@ class TCPServer:
     timeout = None
     #: Threads that serve requests; 0: serve them in the thread of serve_forever.
     workers = 0
-    #: serve_forever runs the server's `poller` (server.py then starts no thread for it).
-    serves_poller = True
-    #: No keep-alive: a thread waiting for a client's next request would stall every
-    #: other client (all of them, with 0 workers). Each response says Connection: close.
-    keep_alive = False
+    #: Seconds a connection may wait for its next (or first) request.
+    idle_timeout = 5
+    poller = None
 
     def __init__(self, server_address, RequestHandlerClass, bind_and_activate=True):
         self.server_address = server_address
@@ -38,8 +41,11 @@ class TCPServer:
         self.socket = socket.socket(self.address_family, self.socket_type)
         self._shutdown_request = False
         self._serving = False
+        self._idle = {}  # request -> (client_address, deadline in ticks_ms)
         self._queue = []  # (request, client_address) waiting for a worker
         self._queue_lock = None
+        self._free_workers = 0
+        self.inline_request = None  # the request the loop's thread is serving
         if bind_and_activate:
             try:
                 self.server_bind()
@@ -66,27 +72,16 @@ class TCPServer:
         self._shutdown_request = False
         self._serving = True
         self._start_workers()
-        listener = select.poll()
-        listener.register(self.socket, select.POLLIN)
-        watched = None  # the poller that also watches the listening socket
+        poller = self.poller
+        poller.watch(self.socket, self._handle_request_noblock)
         try:
             while not self._shutdown_request:
-                poller = getattr(self, "poller", None)
-                if poller is None:
-                    if listener.poll(int(poll_interval * 1000)):
-                        self._handle_request_noblock()
-                else:
-                    # One poll() for new connections and parked ones: neither waits
-                    # for the other's timeout.
-                    if watched is not poller:
-                        poller.watch(self.socket, self._handle_request_noblock)
-                        watched = poller
-                    poller.run_once(poll_interval)
+                poller.run_once(poll_interval)
+                self._close_expired()
                 self.service_actions()
         finally:
             self._serving = False
-            if watched is not None:
-                watched.unwatch(self.socket)
+            poller.unwatch(self.socket)
 
     def service_actions(self):
         pass
@@ -99,11 +94,18 @@ class TCPServer:
         """
         self._shutdown_request = True
 
+    def full(self):
+        """True when a new connection would be one too many (see server.py): the oldest
+        idle connection is then closed to make room."""
+        return False
+
     def _handle_request_noblock(self):
         try:
             request, client_address = self.socket.accept()
         except OSError:
             return  # the client gave up between poll and accept
+        if self._idle and self.full():
+            self._close_idle(self._oldest_idle())
         if self.verify_request(request, client_address):
             try:
                 self.process_request(request, client_address)
@@ -117,18 +119,61 @@ class TCPServer:
         return True
 
     def process_request(self, request, client_address):
-        if self.workers and self._queue_lock is not None:
+        """Serve the connection once its first request starts to arrive."""
+        self._await_request(request, client_address)
+
+    def _await_request(self, request, client_address):
+        """In the loop's thread: watch an idle connection for its next request."""
+        deadline = time.ticks_add(time.ticks_ms(), int(self.idle_timeout * 1000))
+        self._idle[request] = (client_address, deadline)
+        self.poller.watch(request, lambda: self._request_arrived(request))
+
+    def _request_arrived(self, request):
+        client_address = self._idle.pop(request)[0]
+        self.poller.unwatch(request)
+        if self._queue_lock is not None:
             with self._queue_lock:
-                self._queue.append((request, client_address))
-            return
-        self._serve_one(request, client_address)
+                if self._free_workers > len(self._queue):
+                    self._queue.append((request, client_address))
+                    return
+        self._serve_inline(request, client_address)
+
+    def _serve_inline(self, request, client_address):
+        self.inline_request = request
+        try:
+            self._serve_one(request, client_address)
+        finally:
+            self.inline_request = None
+            self.poller.resume_watched()  # paused while the request waited on its client
 
     def _serve_one(self, request, client_address):
+        keep_open = False
         try:
-            self.finish_request(request, client_address)
+            keep_open = self.finish_request(request, client_address).keep_open
         except Exception as exc:
             self.handle_error(request, client_address, exc)
+        if keep_open and self._serving:
+            self.poller.call(self._await_request, request, client_address)
+        else:
+            self.shutdown_request(request)
+
+    def _oldest_idle(self):
+        oldest = None
+        for request, entry in self._idle.items():
+            if oldest is None or time.ticks_diff(entry[1], self._idle[oldest][1]) < 0:
+                oldest = request
+        return oldest
+
+    def _close_idle(self, request):
+        del self._idle[request]
+        self.poller.unwatch(request)
         self.shutdown_request(request)
+
+    def _close_expired(self):
+        now = time.ticks_ms()
+        for request in [r for r, entry in self._idle.items()
+                        if time.ticks_diff(entry[1], now) <= 0]:
+            self._close_idle(request)
 
     def _start_workers(self):
         """Start `workers` threads, as many as the board grants (maybe none)."""
@@ -148,16 +193,27 @@ class TCPServer:
     def _work(self):
         # A lock cannot wait with a timeout here, so an idle worker naps on poll().
         nap = select.poll()
+        with self._queue_lock:
+            self._free_workers += 1
         while self._serving or self._queue:
             with self._queue_lock:
                 job = self._queue.pop(0) if self._queue else None
+                if job is not None:
+                    self._free_workers -= 1
             if job is None:
                 nap.poll(20)
-            else:
-                self._serve_one(job[0], job[1])
+                continue
+            self._serve_one(job[0], job[1])
+            with self._queue_lock:
+                self._free_workers += 1
+
+    def stream(self, request):
+        """The file a handler reads and writes: the socket itself (see server.py)."""
+        return request
 
     def finish_request(self, request, client_address):
-        self.RequestHandlerClass(request, client_address, self)
+        """Serve a request; the handler (its keep_open says: watch for another)."""
+        return self.RequestHandlerClass(request, client_address, self)
 
     def shutdown_request(self, request):
         self.close_request(request)
@@ -175,6 +231,8 @@ class TCPServer:
         print("-" * 40)
 
     def server_close(self):
+        for key in list(self._idle):
+            self._close_idle(key)
         self.socket.close()
 
 
@@ -187,11 +245,14 @@ class ThreadingTCPServer(TCPServer):
 
 
 class StreamRequestHandler:
-    """setup(), handle(), finish(), as in CPython; rfile and wfile are the socket
-    itself, whose read/readinto/readline/write behave as buffered files do."""
+    """setup(), handle(), finish(), as in CPython. rfile and wfile are server.stream():
+    the socket itself (its read/readinto/readline/write behave as buffered files do),
+    or a LoopStream when the loop's thread serves the request."""
 
     timeout = None
     disable_nagle_algorithm = False
+    #: Set by handle() to have the server watch the connection for another request.
+    keep_open = False
 
     def __init__(self, request, client_address, server):
         self.request = request
@@ -207,11 +268,11 @@ class StreamRequestHandler:
         self.connection = self.request
         if self.timeout is not None:
             self.connection.settimeout(self.timeout)
-        self.rfile = self.connection
-        self.wfile = self.connection
+        self.rfile = self.wfile = self.server.stream(self.request)
 
     def handle(self):
         pass
 
     def finish(self):
         pass
+

@@ -9,14 +9,17 @@ import os
 import socket
 import sys
 
+# SERVER_WATCHES_IDLE: where a connection waits for its next request. On CPython in its
+# own thread (and the WebSocket poller has a thread of its own); on a board in the
+# server's poll loop, which also runs the poller (a handler sets keep_open and returns).
 try:
     import socketserver
-    ThreadingTCPServer = socketserver.ThreadingTCPServer
-    StreamRequestHandler = socketserver.StreamRequestHandler
+    SERVER_WATCHES_IDLE = False
 except ImportError:  # MicroPython: the board's stand-in, same names and hooks
     from wsserver import _socketserver as socketserver
-    ThreadingTCPServer = socketserver.ThreadingTCPServer
-    StreamRequestHandler = socketserver.StreamRequestHandler
+    SERVER_WATCHES_IDLE = True
+ThreadingTCPServer = socketserver.ThreadingTCPServer
+StreamRequestHandler = socketserver.StreamRequestHandler
 
 try:
     import logging
@@ -417,8 +420,8 @@ def take_buffered(rfile, sock):
     """Make the socket non-blocking and return the bytes rfile had read ahead of the
     parser (a WebSocket's first frame may arrive with the handshake)."""
     sock.setblocking(False)
-    if MICROPYTHON:
-        return b""  # rfile is the socket itself: nothing is read ahead
+    if rfile is sock:
+        return b""  # a board's socket read by the handler itself: nothing is read ahead
     return rfile.read1(RECV_BUFFER_SIZE) or b""
 
 

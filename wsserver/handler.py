@@ -22,6 +22,13 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
     #: Paths that are WebSocket endpoints (GET with an upgrade only).
     websocket_paths = (ECHO, LOG)
 
+    def dispatch(self):
+        if self.server.refuses(self.connection):
+            self.close_connection = True
+            raise HTTPError(503, "too many connections (at most %d)"
+                            % self.server.max_connections, [("Retry-After", "1")])
+        HTTPRequestHandler.dispatch(self)
+
     def upload_target(self):
         """The upload name a /uploads/<name> path names: '' for the folder itself, None
         for a path outside /uploads/."""

@@ -39,13 +39,16 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self):
+        compat.set_timeouts(self.request, self.socket_timeout)
         compat.StreamRequestHandler.setup(self)
-        compat.set_timeouts(self.connection, self.socket_timeout)
 
     def handle(self):
         self.close_connection = True
         self.handle_one_request()
         while not self.close_connection:
+            if compat.SERVER_WATCHES_IDLE:
+                self.keep_open = True  # the server's poll loop waits for the next one
+                return
             self.handle_one_request()
 
     def handle_one_request(self):
@@ -88,9 +91,7 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         self.target = request.target
         self.request_version = request.version
         self.headers = request.headers
-        # A server whose threads cannot wait on idle connections (a board's) says so.
-        self.close_connection = (not request.keep_alive()
-                                 or not getattr(self.server, "keep_alive", True))
+        self.close_connection = not request.keep_alive()
         http11.check_host(request)
         self.body_length = bodies.body_length(request)
         if request.target == "*" and request.method == "OPTIONS":

@@ -45,6 +45,7 @@ class Poller:
         self._poll.register(self._waker.sock, POLLIN)
         self._next_tick = 0
         self._thread = None
+        self._paused = False  # watched sockets are out of the poll set (wait_for)
         self.running = True
 
     def __len__(self):
@@ -62,23 +63,30 @@ class Poller:
             self.run_once(self.tick)
         self._close()
 
-    def run_once(self, timeout):
-        """Wait up to `timeout` seconds for events, handle them, then run due timers."""
+    def run_once(self, timeout, awaited=None):
+        """Wait up to `timeout` seconds for events, handle them, then run due timers.
+
+        awaited: the poll key of a socket wait_for() registered; True when it is ready.
+        """
         self._run_actions()
         if not self.running:
-            return
+            return False
+        ready = False
         for key, flags in self._poll.poll(int(timeout * 1000)):
-            if key == self._waker_key:
+            if key == awaited:
+                ready = True
+            elif key == self._waker_key:
                 self._waker.drain()
             elif key in self._connections:  # not discarded earlier in this round
                 self._dispatch(self._connections[key], flags)
-            elif key in self._watched:
-                self._watched[key]()
+            elif key in self._watched and not self._paused:
+                self._watched[key][1]()
         now = compat.monotonic()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
             for connection in list(self._connections.values()):
                 self._guard(connection, connection.on_tick, now)
+        return ready
 
     def _dispatch(self, connection, flags):
         if flags & (POLLIN | _GONE):
@@ -136,12 +144,46 @@ class Poller:
 
     def watch(self, sock, callback):
         """From the loop's thread: call callback() when sock is readable (a board's
-        listening socket, so that one poll() serves new and parked connections)."""
-        self._watched[compat.poll_key(sock)] = callback
-        self._poll.register(sock, POLLIN)
+        listening socket and idle keep-alive connections, so that one poll() serves
+        them and the parked connections)."""
+        self._watched[compat.poll_key(sock)] = (sock, callback)
+        if not self._paused:
+            self._poll.register(sock, POLLIN)
 
     def unwatch(self, sock):
-        if self._watched.pop(compat.poll_key(sock), None) is not None:
+        if self._watched.pop(compat.poll_key(sock), None) is not None and not self._paused:
+            self._poll.unregister(sock)
+
+    def pause_watched(self):
+        """Stop polling the watched sockets while the loop's thread serves a request
+        itself: new connections and idle ones wait for it, as they would for a worker."""
+        if not self._paused:
+            self._paused = True
+            for sock, _ in self._watched.values():
+                self._poll.unregister(sock)
+
+    def resume_watched(self):
+        if self._paused:
+            self._paused = False
+            for sock, _ in self._watched.values():
+                self._poll.register(sock, POLLIN)
+
+    def wait_for(self, sock, events, timeout):
+        """From the loop's thread, inside a request it serves itself: keep the parked
+        connections served until sock is ready for `events`. False after `timeout`
+        seconds. Watched sockets are paused meanwhile (see pause_watched)."""
+        self.pause_watched()
+        key = compat.poll_key(sock)
+        self._poll.register(sock, events)
+        deadline = compat.monotonic() + timeout
+        try:
+            while True:
+                left = deadline - compat.monotonic()
+                if left <= 0 or not self.running:
+                    return False
+                if self.run_once(min(left, self.tick), key):
+                    return True
+        finally:
             self._poll.unregister(sock)
 
     def discard(self, connection):

@@ -6,11 +6,16 @@ import os
 from wsserver import compat, frames
 from wsserver.handler import RequestHandler
 from wsserver.loghub import LogHub
+from wsserver.loopstream import LoopStream
 from wsserver.poller import Poller
 from wsserver.wsmixin import ConnectionClosed
 from wsserver.uploads import remove_stale_temp_files
 
 log = compat.get_logger("wsserver")
+
+#: Connections served at once (WebSockets included); more are answered 503. A board
+#: has about ten sockets in all (MICROPYTHON.md), so its default is small.
+DEFAULT_MAX_CONNECTIONS = 8 if compat.MICROPYTHON else 1000
 
 
 class Server(compat.ThreadingTCPServer):
@@ -31,33 +36,57 @@ class Server(compat.ThreadingTCPServer):
     request_queue_size = 64
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
-                 allow_origins=None, log_history=200):
+                 allow_origins=None, log_history=200, max_connections=None):
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
         self.allow_origins = allow_origins
+        self.max_connections = max_connections or DEFAULT_MAX_CONNECTIONS
         self.log_hub = LogHub(log_history) if log_history else None
         self._log_handler = compat.attach_to_logging(self.log_hub) if log_history else None
         # On a board print() output feeds the live log too (nothing on CPython).
         self._print_capture = compat.capture_print(self.log_hub) if log_history else None
         self.poller = None  # started with the first WebSocket
+        if compat.SERVER_WATCHES_IDLE:  # a board's serve_forever runs it from the start
+            self.poller = Poller()
+            self.poller.inline = True
         self._parked = set()  # sockets the poller serves, not a thread
         self._connections = set()
+        self._refused = set()  # connections past max_connections: answered 503
         self._connections_lock = compat.allocate_lock()
         if ":" in address[0]:
             self.address_family = compat.AF_INET6
         super().__init__(address, handler_class)
         remove_stale_temp_files(self.uploads)
 
+    def full(self):
+        """True when one more connection would be past max_connections."""
+        return len(self._connections) + len(self._parked) >= self.max_connections
+
     def process_request(self, request, client_address):
         with self._connections_lock:
+            if self.full():
+                self._refused.add(request)  # its handler answers 503
             self._connections.add(request)
         compat.ThreadingTCPServer.process_request(self, request, client_address)
+
+    def refuses(self, request):
+        """True for a connection that came past max_connections."""
+        return request in self._refused
+
+    def stream(self, request):
+        """A board's hook (see _socketserver): what a handler reads and writes. When the
+        poll loop's thread serves the request itself, a LoopStream keeps the parked
+        connections served while the request waits for its client."""
+        if request is self.inline_request:
+            return LoopStream(request, self.poller, self.RequestHandlerClass.socket_timeout)
+        return request
 
     def shutdown_request(self, request):
         """The handler's thread is done with the connection: close it, unless parked."""
         with self._connections_lock:
             self._connections.discard(request)
+            self._refused.discard(request)
             parked = request in self._parked
         if not parked:
             compat.ThreadingTCPServer.shutdown_request(self, request)
@@ -67,10 +96,7 @@ class Server(compat.ThreadingTCPServer):
         with self._connections_lock:
             if self.poller is None:
                 poller = Poller()
-                if getattr(self, "serves_poller", False):  # see _socketserver
-                    poller.inline = True
-                else:
-                    poller.start()
+                poller.start()
                 self.poller = poller  # seen by server_close only once started
             self._parked.add(handler.connection)
         self.poller.add(handler, start)
@@ -112,14 +138,19 @@ class Server(compat.ThreadingTCPServer):
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
-                allow_origins=None, log_history=200, handler_class=RequestHandler):
-    """A Server bound and listening on (bind, port), not yet serving; port 0 picks one."""
+                allow_origins=None, log_history=200, max_connections=None,
+                handler_class=RequestHandler):
+    """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
+
+    max_connections: connections served at once, more are answered 503 (None: 1000 on
+    a PC, 8 on a board).
+    """
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
     return Server((bind, port), handler_class, directory, uploads, max_upload, allow_origins,
-                  log_history)
+                  log_history, max_connections)
 
 
 def serve(**options):
