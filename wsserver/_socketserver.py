@@ -17,11 +17,6 @@ import select
 import socket
 import time
 
-try:
-    import _thread
-except ImportError:  # ESP8266: no threads at all
-    _thread = None
-
 
 class TCPServer:
     address_family = socket.AF_INET
@@ -177,17 +172,11 @@ class TCPServer:
 
     def _start_workers(self):
         """Start `workers` threads, as many as the board grants (maybe none)."""
-        if not self.workers or _thread is None or self._queue_lock is not None:
+        if not self.workers or self._queue_lock is not None:
             return
-        self._queue_lock = _thread.allocate_lock()
-        started = 0
-        for _ in range(self.workers):
-            try:
-                _thread.start_new_thread(self._work, ())
-                started += 1
-            except (OSError, MemoryError, RuntimeError):
-                break  # rp2: "core1 in use"; the serving thread does the rest
-        if not started:
+        from wsserver import compat  # not at the top: compat imports this module
+        self._queue_lock = compat.allocate_lock()
+        if not compat.start_threads(self._work, self.workers):
             self._queue_lock = None
 
     def _work(self):

@@ -336,9 +336,35 @@ def replace_file(source, target):
     getattr(os, "replace", os.rename)(source, target)
 
 
+class _OneThreadLock:
+    """A board without threads (ESP8266) has nothing to exclude."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
 def allocate_lock():
-    import _thread
-    return _thread.allocate_lock()
+    return _thread.allocate_lock() if _thread is not None else _OneThreadLock()
+
+
+def thread_ident():
+    return _thread.get_ident() if _thread is not None else 0
+
+
+def start_threads(function, count):
+    """Start up to `count` threads running function(); how many the platform granted
+    (an ESP8266 has no threads, a Pico W one extra)."""
+    started = 0
+    while _thread is not None and started < count:
+        try:
+            _thread.start_new_thread(function, ())
+        except (OSError, MemoryError, RuntimeError):
+            break  # rp2: "core1 in use"
+        started += 1
+    return started
 
 
 # One receive buffer serves every parked connection (they share one loop's thread).

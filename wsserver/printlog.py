@@ -21,20 +21,14 @@ import builtins
 import io
 import sys
 
-try:
-    import _thread
-except ImportError:  # ESP8266: one thread, one identity
-    _thread = None
+from wsserver import compat
+
 
 # A line longer than this is published in pieces: a print() without a newline must not
 # grow a board's heap without end.
 MAX_LINE = 512
 LEVEL = "INFO"
 NAME = "print"
-
-
-def _ident():
-    return _thread.get_ident() if _thread is not None else 0
 
 
 def _decode(line):
@@ -63,24 +57,17 @@ class LineCapture:
         self._clock = clock
         self._partial = b""
         self._muted = []  # thread idents; a list: a board's threads are few
-        self._lock = _thread.allocate_lock() if _thread is not None else None
+        self._lock = compat.allocate_lock()
 
     def mute(self):
-        self._locked(self._muted.append, _ident())
+        with self._lock:
+            self._muted.append(compat.thread_ident())
 
     def unmute(self):
-        self._locked(self._unmute, _ident())
-
-    def _unmute(self, ident):
-        if ident in self._muted:
-            self._muted.remove(ident)
-
-    def _locked(self, function, arg):
-        """function(arg) under the lock: the unix port's threads share no GIL."""
-        if self._lock is None:
-            return function(arg)
-        with self._lock:
-            return function(arg)
+        ident = compat.thread_ident()
+        with self._lock:  # the unix port's threads share no GIL
+            if ident in self._muted:
+                self._muted.remove(ident)
 
     def feed(self, data):
         """Take some output: str, or bytes/bytearray/memoryview (dupterm's buffer is
@@ -90,7 +77,8 @@ class LineCapture:
                 data = data.encode()
             else:
                 data = bytes(data)
-            lines = self._locked(self._take, data)
+            with self._lock:
+                lines = self._take(data)
             if not lines:
                 return
             try:
@@ -105,7 +93,7 @@ class LineCapture:
     def _take(self, data):
         """The lines data completes, with this thread muted while it publishes them;
         None from a muted thread."""
-        ident = _ident()
+        ident = compat.thread_ident()
         if ident in self._muted:
             return None
         lines = self._cut(data)
