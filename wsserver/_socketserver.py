@@ -13,7 +13,6 @@ Only what wsserver needs. It differs from CPython's module where the board makes
   parked connections served while it waits for the client.
 No cooperative super() anywhere: MicroPython's MRO is depth-first.
 """
-import select
 import socket
 import time
 
@@ -37,9 +36,7 @@ class TCPServer:
         self._shutdown_request = False
         self._serving = False
         self._idle = {}  # request -> (client_address, deadline in ticks_ms)
-        self._queue = []  # (request, client_address) waiting for a worker
-        self._queue_lock = None
-        self._free_workers = 0
+        self._workers = None  # [lock, free slots] while workers run, see _work
         self.inline_request = None  # the request the loop's thread is serving
         if bind_and_activate:
             try:
@@ -76,6 +73,7 @@ class TCPServer:
                 self.service_actions()
         finally:
             self._serving = False
+            self._stop_workers()
             poller.unwatch(self.socket)
 
     def service_actions(self):
@@ -126,12 +124,8 @@ class TCPServer:
     def _request_arrived(self, request):
         client_address = self._idle.pop(request)[0]
         self.poller.unwatch(request)
-        if self._queue_lock is not None:
-            with self._queue_lock:
-                if self._free_workers > len(self._queue):
-                    self._queue.append((request, client_address))
-                    return
-        self._serve_inline(request, client_address)
+        if not self._hand_to_worker(request, client_address):
+            self._serve_inline(request, client_address)
 
     def _serve_inline(self, request, client_address):
         self.inline_request = request
@@ -172,29 +166,52 @@ class TCPServer:
 
     def _start_workers(self):
         """Start `workers` threads, as many as the board grants (maybe none)."""
-        if not self.workers or self._queue_lock is not None:
+        if not self.workers:
             return
         from wsserver import compat  # not at the top: compat imports this module
-        self._queue_lock = compat.allocate_lock()
-        if not compat.start_threads(self._work, self.workers):
-            self._queue_lock = None
+        self._workers = [compat.allocate_lock(), []]
+        compat.start_threads(self._work, self.workers)
 
     def _work(self):
-        # A lock cannot wait with a timeout here, so an idle worker naps on poll().
-        nap = select.poll()
-        with self._queue_lock:
-            self._free_workers += 1
-        while self._serving or self._queue:
-            with self._queue_lock:
-                job = self._queue.pop(0) if self._queue else None
-                if job is not None:
-                    self._free_workers -= 1
+        """A worker: waits in its slot, [lock, job], for _hand_to_worker to fill it.
+        It blocks on the slot's lock (a board's lock cannot wait with a timeout)."""
+        from wsserver import compat
+        workers_lock, free = self._workers
+        slot = [compat.allocate_lock(), None]
+        slot[0].acquire()
+        while True:
+            with workers_lock:
+                if not self._serving:
+                    return
+                free.append(slot)
+            slot[0].acquire()  # released with a job, or with None to stop
+            job, slot[1] = slot[1], None
             if job is None:
-                nap.poll(20)
-                continue
+                return
             self._serve_one(job[0], job[1])
-            with self._queue_lock:
-                self._free_workers += 1
+
+    def _hand_to_worker(self, request, client_address):
+        """Give the request to a free worker; False when none is free."""
+        if self._workers is None:
+            return False
+        with self._workers[0]:
+            if not self._workers[1]:
+                return False
+            slot = self._workers[1].pop()
+        slot[1] = (request, client_address)
+        slot[0].release()
+        return True
+
+    def _stop_workers(self):
+        """Wake the free workers with no job (busy ones stop once done)."""
+        if self._workers is None:
+            return
+        workers_lock, free = self._workers
+        self._workers = None
+        with workers_lock:
+            for slot in free:
+                slot[0].release()
+            del free[:]
 
     def stream(self, request):
         """The file a handler reads and writes: the socket itself (see server.py)."""

@@ -99,6 +99,7 @@ class Server(compat.ThreadingTCPServer):
                 poller.start()
                 self.poller = poller  # seen by server_close only once started
             self._parked.add(handler.connection)
+            self._connections.discard(handler.connection)  # counted once, as parked
         self.poller.add(handler, start)
 
     def unpark(self, handler):
