@@ -19,13 +19,16 @@ DEFAULT_MAX_CONNECTIONS = 8 if compat.MICROPYTHON else 1000
 
 
 class Server(compat.ThreadingTCPServer):
-    """Serves RequestHandler on one port, a thread per connection.
+    """Serves RequestHandler on one port: on CPython a thread per connection; on a board
+    `workers` threads and the poll loop's own (see _socketserver). WebSockets are parked
+    in the poller after their handshake, so they hold no thread anywhere.
 
     Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
     `max_upload` (bytes, None for no limit), `allow_origins` (origins whose pages may
     open WebSockets, None for any), `log_hub` (the live log: the process's log records,
     the last `log_history` of them kept, and on MicroPython print() output too; None
-    when log_history is 0). `server_close()` closes WebSockets with 1001, hangs up
+    when log_history is 0), `max_connections` (more are answered 503).
+    `server_close()` closes WebSockets with 1001, hangs up
     every other connection and waits for its thread, so uploads cut short remove
     their temporary files before the process exits.
     """
@@ -139,19 +142,25 @@ class Server(compat.ThreadingTCPServer):
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
-                allow_origins=None, log_history=200, max_connections=None,
+                allow_origins=None, log_history=200, max_connections=None, workers=None,
                 handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
 
     max_connections: connections served at once, more are answered 503 (None: 1000 on
     a PC, 8 on a board).
+    workers: on a board, threads that serve requests besides the poll loop's own
+    (None: 0, the safe setting on a Pico W; one or two on an ESP32). CPython serves each
+    connection in a thread of its own and does not use it.
     """
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
-    return Server((bind, port), handler_class, directory, uploads, max_upload, allow_origins,
-                  log_history, max_connections)
+    server = Server((bind, port), handler_class, directory, uploads, max_upload,
+                    allow_origins, log_history, max_connections)
+    if workers is not None:
+        server.workers = workers
+    return server
 
 
 def serve(**options):

@@ -4,6 +4,9 @@ settings.json (next to this file, at the board's root; see settings.example.json
   "ssid", "password"  the Wi-Fi network to join
   "port"              the HTTP port (default 80)
   "hostname"          optional: the board's DHCP/mDNS name (http://NAME.local/)
+  "workers"           optional: threads serving requests besides the main loop (default
+                      0, right for a Pico W; 1 or 2 on an ESP32 serve the page during
+                      an upload)
   "ap_password"       optional: WPA2 password (8+ characters) of the fallback access point
 
 When there is no network to join (no settings, or the Wi-Fi does not answer within
@@ -144,7 +147,8 @@ def main():
     print("wsserver: open %s" % url(address, settings["port"]))
     if joined and settings.get("hostname"):
         print("wsserver: or %s" % url(settings["hostname"] + ".local", settings["port"]))
-    wsserver.serve(port=settings["port"], directory="static", uploads="uploads")
+    wsserver.serve(port=settings["port"], directory="static", uploads="uploads",
+                   workers=settings.get("workers", 0))
 
 
 if __name__ == "__main__":
