@@ -1,25 +1,75 @@
 """Fixtures that run the real server on a loopback port for the end-to-end tests.
 
 `server` is a running server with empty static and uploads folders under tmp_path;
-`start_server(**options)` starts one with serve() keyword options (max_upload=...).
-Each yields a `Running` record; the server is shut down and closed afterwards.
+`start_server(**options)` starts one with make_server() keyword options
+(max_upload=..., handler_class=...). Each yields a `Running` record and stops the
+server afterwards.
+
+Every test that uses them runs once per kind of server (`server_kind`, shown in the test
+id):
+
+- "cpython": the package in this process, served from a thread;
+- "upy-w0", "upy-w1", "upy-w4": the same package under the MicroPython unix port, in a
+  `micropython` subprocess (tests/e2e/upy_launch.py) whose board server has 0, 1 or 4
+  worker threads. A handler_class must then live in tests/e2e/handlers.py, which both
+  interpreters import; the subprocess gets its module and class name.
+
+A test that can only run against the in-process server (it reads the server object,
+or this process's `logging`) says why with `@pytest.mark.cpython_only(reason)`, and is
+skipped for the MicroPython kinds with that reason.
 """
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 
 import pytest
 
 from wsserver.server import make_server
 
+KINDS = ("cpython", "upy-w0", "upy-w1", "upy-w4")
+WORKERS = {"upy-w0": 0, "upy-w1": 1, "upy-w4": 4}
+E2E = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(E2E))
+LAUNCHER = os.path.join(E2E, "upy_launch.py")
+if os.path.dirname(E2E) not in sys.path:  # pytest tests/e2e alone
+    sys.path.append(os.path.dirname(E2E))
+from test_micropython_core import micropython  # noqa: E402 (tests/ on the path first)
+from test_micropython_server import free_port  # noqa: E402
+# MicroPython heap of the subprocess. The largest need is a 1 MiB WebSocket message
+# (max_message_size), assembled whole; see README.md (Tests) for the measurement.
+UPY_HEAP = os.environ.get("WSSERVER_TEST_HEAP", "2M")
+START_TIMEOUT = 10  # seconds for the subprocess to accept its first connection
+STOP_TIMEOUT = 10
+LOG_TAIL = 300  # lines of the subprocess's output shown for a failing test
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "cpython_only(reason): needs the in-process server; skipped, with the "
+                   "reason, for the MicroPython kinds")
+
 
 class Running:
-    """What a test needs to reach a running server and look at its folders."""
+    """What a test needs to reach a running server and look at its folders.
 
-    def __init__(self, server, static, uploads):
+    `server` is the server object for the "cpython" kind only; `stop()` shuts any kind
+    down as its user would (shutdown() and server_close(); Ctrl-C for MicroPython).
+    """
+
+    def __init__(self, kind, port, static, uploads, server=None, process=None):
+        self.kind = kind
         self.server = server
-        self.host, self.port = server.server_address[:2]
+        self.process = process
+        self.host, self.port = "127.0.0.1", port
         self.url = "http://%s:%d" % (self.host, self.port)
         self.static = static
         self.uploads = uploads
+        self.stopped = False
 
     def stored(self):
         """Names in the uploads folder, temporary files included, sorted."""
@@ -36,26 +86,124 @@ class Running:
             names = self.stored()
         return names
 
+    def stop(self):
+        """Stop serving: open WebSockets get 1001, then the server closes. Returns once
+        it has (any thread may call it)."""
+        self.stopped = True
+        if self.process is None:
+            self.server.shutdown()
+            self.server.server_close()
+            return
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(STOP_TIMEOUT)
+
+
+class Subprocess:
+    """A `micropython` process serving the package; its stdout and stderr go to one
+    temporary file (outside tmp_path, whose contents some tests compare)."""
+
+    def __init__(self, workers, static, uploads, options):
+        handler = options.pop("handler_class", None)
+        options.pop("bind", None)
+        self.config = {"root": ROOT, "workers": workers, "directory": str(static),
+                       "uploads": str(uploads), "options": options,
+                       "handler": handler and [handler.__module__, handler.__name__]}
+        if handler is not None:
+            assert handler.__module__ == "handlers", (
+                "%s must be in tests/e2e/handlers.py to run under MicroPython" % handler)
+        self.command = [micropython(), "-X", "heapsize=" + UPY_HEAP, LAUNCHER]
+        self.output = tempfile.TemporaryFile()
+        self.process = None
+
+    def start(self):
+        """Start on a free port; the port, once the process accepts connections."""
+        for _ in range(3):  # another process may take the free port before we bind it
+            port = free_port()
+            self.config["port"] = port
+            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                            stdout=self.output, stderr=subprocess.STDOUT)
+            self.process.stdin.write(json.dumps(self.config).encode())
+            self.process.stdin.close()
+            if self._wait_listening(port):
+                return port
+            if "EADDRINUSE" not in self.read_output():
+                break
+        output = self.read_output()
+        self.output.close()
+        pytest.fail("micropython server did not start:\n" + output)
+
+    def _wait_listening(self, port):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                time.sleep(0.01)
+        self.process.kill()
+        self.process.wait()
+        return False
+
+    def read_output(self):
+        self.output.seek(0)
+        return self.output.read().decode("utf-8", "replace")
+
+    def finish(self, stopped):
+        """Kill the process; print its output (pytest shows it for a failing test) and
+        fail if it died by itself."""
+        died = self.process.poll()
+        if died is None:
+            self.process.kill()
+        self.process.wait()
+        lines = self.read_output().splitlines()
+        self.output.close()
+        cut = len(lines) - LOG_TAIL
+        print("--- micropython server output%s ---" % (
+            " (last %d lines of %d)" % (LOG_TAIL, len(lines)) if cut > 0 else ""))
+        print("\n".join(lines[max(cut, 0):]))
+        if died is not None and not stopped:
+            pytest.fail("the micropython server exited with status %s during the test:\n%s"
+                        % (died, "\n".join(lines[-LOG_TAIL:])))
+
+
+@pytest.fixture(params=KINDS)
+def server_kind(request):
+    """The kind of server the test runs against (see the module's docstring)."""
+    marker = request.node.get_closest_marker("cpython_only")
+    if marker is not None and request.param != "cpython":
+        pytest.skip("cpython only: " + (marker.args[0] if marker.args else marker.kwargs["reason"]))
+    return request.param
+
 
 @pytest.fixture
-def start_server(tmp_path):
-    running = []
+def start_server(server_kind, tmp_path):
+    started = []  # (Running, Subprocess or None)
 
     def start(**options):
-        static = tmp_path / ("static%d" % len(running))
-        uploads = tmp_path / ("uploads%d" % len(running))
+        static = tmp_path / ("static%d" % len(started))
+        uploads = tmp_path / ("uploads%d" % len(started))
         static.mkdir()
         uploads.mkdir()
-        options.setdefault("bind", "127.0.0.1")
-        server = make_server(port=0, directory=str(static), uploads=str(uploads), **options)
-        server.start()
-        running.append(server)
-        return Running(server, static, uploads)
+        if server_kind == "cpython":
+            options.setdefault("bind", "127.0.0.1")
+            server = make_server(port=0, directory=str(static), uploads=str(uploads), **options)
+            server.start()
+            running = Running(server_kind, server.server_address[1], static, uploads, server=server)
+            started.append((running, None))
+            return running
+        process = Subprocess(WORKERS[server_kind], static, uploads, options)
+        port = process.start()
+        running = Running(server_kind, port, static, uploads, process=process.process)
+        started.append((running, process))
+        return running
 
     yield start
-    for server in running:
-        server.shutdown()
-        server.server_close()
+    for running, process in started:
+        if process is None:
+            running.server.shutdown()
+            running.server.server_close()
+        else:
+            process.finish(running.stopped)
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ def wait_for_viewers(running, count):
     raise AssertionError("%d viewers, not %d" % (len(running.server.log_hub), count))
 
 
+@pytest.mark.cpython_only("the records it expects are logged with this process's `logging`")
 def test_history_then_new_records_as_json(start_server):
     running = start_server(log_history=4)
     for i in range(5):
@@ -103,6 +104,8 @@ def read_lines(ws, last, into):
             return
 
 
+@pytest.mark.cpython_only("sets the in-process log hub's queue_length, counts its viewers, "
+                          "and logs the lines with this process's `logging`")
 def test_stalled_viewer_loses_only_its_own_oldest_lines(start_server):
     running = start_server(log_history=1)
     hub = running.server.log_hub
@@ -153,6 +156,8 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
+@pytest.mark.cpython_only("captures the server's DEBUG records with this process's `logging` "
+                          "and counts the in-process log hub's viewers")
 def test_a_closed_tab_costs_a_debug_line_not_a_traceback(start_server):
     running = start_server()
     server_log = logging.getLogger("wsserver")
@@ -174,6 +179,8 @@ def test_a_closed_tab_costs_a_debug_line_not_a_traceback(start_server):
                for r in captured.records)
 
 
+@pytest.mark.cpython_only("counts the in-process log hub's viewers and logs with this "
+                          "process's `logging`")
 def test_viewers_that_reset_mid_stream_do_not_stop_the_live_log(start_server):
     running = start_server()
     tabs = [open_ws(running, path="/ws/log") for _ in range(10)]

@@ -9,7 +9,8 @@ import websocket
 
 from rawws import (OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ProtocolError, assert_tcp_closed,
                    encode_frame, expect_close, open_ws, parse_close)
-from wsserver.handler import RequestHandler
+from handlers import (SENDS, ByeHandler, ChattyHandler, FailingHandler, KeepaliveHandler,
+                      chatter_binary, chatter_text)
 
 TIMEOUT = 10
 
@@ -126,18 +127,6 @@ def test_messages_before_the_close_are_echoed_first(server):
 
 # the server closes
 
-class ByeHandler(RequestHandler):
-    """Closes with 4000 "bye" when it receives "bye"; echoes everything else."""
-
-    close_timeout = 0.5
-
-    def on_message(self, data):
-        if data == "bye":
-            self.close(4000, "bye")
-        else:
-            super().on_message(data)
-
-
 @pytest.fixture
 def bye(start_server):
     return start_server(handler_class=ByeHandler)
@@ -185,12 +174,6 @@ def test_websocket_client_sees_server_close(bye):
 
 
 # keepalive
-
-class KeepaliveHandler(RequestHandler):
-    ping_interval = 0.3
-    ping_timeout = 0.3
-    close_timeout = 0.5
-
 
 @pytest.fixture
 def keepalive(start_server):
@@ -248,7 +231,7 @@ def test_shutdown_sends_1001_to_websocket_client(start_server):
     running = start_server()
     ws = websocket.create_connection("ws://%s:%d/ws/echo" % (running.host, running.port),
                                      timeout=TIMEOUT)
-    stopper = threading.Thread(target=stop_server, args=(running.server,), daemon=True)
+    stopper = threading.Thread(target=running.stop, daemon=True)
     try:
         ws.send("before shutdown")
         assert ws.recv() == "before shutdown"
@@ -259,32 +242,20 @@ def test_shutdown_sends_1001_to_websocket_client(start_server):
     finally:
         ws.close()
         stopper.join(TIMEOUT)
-    assert not stopper.is_alive(), "shutdown() and server_close() did not return"
+    assert not stopper.is_alive(), "the server did not stop"
 
 
 def test_shutdown_sends_1001_and_closes_tcp(start_server):
     running = start_server()
     with open_ws(running) as conn:
         conn.echo(OP_TEXT, b"before shutdown")
-        stopper = threading.Thread(target=stop_server, args=(running.server,), daemon=True)
+        stopper = threading.Thread(target=running.stop, daemon=True)
         stopper.start()
         try:
             assert expect_close(conn)[0] == 1001
         finally:
             stopper.join(TIMEOUT)
-    assert not stopper.is_alive(), "shutdown() and server_close() did not return"
-
-
-def stop_server(server):
-    server.shutdown()
-    server.server_close()
-
-
-class FailingHandler(RequestHandler):
-    def on_message(self, data):
-        if data == "boom":
-            raise RuntimeError("on_message failed on purpose")
-        super().on_message(data)
+    assert not stopper.is_alive(), "the server did not stop"
 
 
 def test_exception_in_on_message_is_1011(start_server):
@@ -298,32 +269,6 @@ def test_exception_in_on_message_is_1011(start_server):
 
 
 # sends from another thread
-
-SENDS = 100
-
-
-class ChattyHandler(RequestHandler):
-    """on_open starts a thread that sends SENDS messages while the client talks."""
-
-    def on_open(self):
-        super().on_open()
-        threading.Thread(target=self.chatter, daemon=True).start()
-
-    def chatter(self):
-        for i in range(SENDS):
-            if i % 2:
-                self.send(chatter_binary(i))
-            else:
-                self.send(chatter_text(i))
-
-
-def chatter_text(i):
-    return "thread %d " % i + "t" * (i * 37 % 300)
-
-
-def chatter_binary(i):
-    return b"\xfethread %d " % i + bytes([i]) * (i * 1013 % 70000)
-
 
 def test_sends_from_another_thread_arrive_intact(start_server):
     running = start_server(handler_class=ChattyHandler)

@@ -5,13 +5,9 @@ import pytest
 
 from rawws import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1, RSV2,
                    RSV3, encode_frame, expect_close, open_ws)
-from wsserver.handler import RequestHandler
+from handlers import SmallHandler
 
 MIB = 1024 * 1024
-
-
-class SmallHandler(RequestHandler):
-    max_message_size = 1000
 
 
 @pytest.fixture

@@ -8,15 +8,11 @@ import websocket
 
 from rawws import (OP_BINARY, OP_TEXT, WSConnection, accept_key, check_accepted,
                    encode_frame, open_ws)
-from wsserver.handler import RequestHandler
+from handlers import ChatHandler
 
 TIMEOUT = 10
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-
-
-class ChatHandler(RequestHandler):
-    subprotocols = ("v2.chat", "v1.chat")
 
 
 def handshake(target, path="/ws/echo", **options):
