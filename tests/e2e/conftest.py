@@ -40,9 +40,10 @@ if os.path.dirname(E2E) not in sys.path:  # pytest tests/e2e alone
     sys.path.append(os.path.dirname(E2E))
 from test_micropython_core import micropython  # noqa: E402 (tests/ on the path first)
 from test_micropython_server import free_port  # noqa: E402
-# MicroPython heap of the subprocess. The largest need is a 1 MiB WebSocket message
-# (max_message_size), assembled whole; see README.md (Tests) for the measurement.
-UPY_HEAP = os.environ.get("WSSERVER_TEST_HEAP", "2M")
+# MicroPython heap of the subprocess (WSSERVER_TEST_HEAP overrides it, to measure).
+# The largest need is a 1 MiB binary WebSocket message (the default max_message_size),
+# assembled whole: it needs 3M; 2M fails with MemoryError. Twice that, for headroom.
+UPY_HEAP = os.environ.get("WSSERVER_TEST_HEAP", "6M")
 START_TIMEOUT = 10  # seconds for the subprocess to accept its first connection
 STOP_TIMEOUT = 10
 LOG_TAIL = 300  # lines of the subprocess's output shown for a failing test
