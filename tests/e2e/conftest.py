@@ -19,6 +19,7 @@ or this process's `logging`) says why with `@pytest.mark.cpython_only(reason)`, 
 skipped for the MicroPython kinds with that reason.
 """
 import json
+import logging
 import os
 import signal
 import socket
@@ -177,7 +178,18 @@ def server_kind(request):
 
 
 @pytest.fixture
-def start_server(server_kind, tmp_path):
+def info_level():
+    """The server's records at INFO reach the live log, as under run.py (a board's
+    logger prints INFO and up)."""
+    server_log = logging.getLogger("wsserver")
+    level = server_log.level
+    server_log.setLevel(logging.INFO)
+    yield
+    server_log.setLevel(level)
+
+
+@pytest.fixture
+def start_server(server_kind, tmp_path, info_level):
     started = []  # (Running, Subprocess or None)
 
     def start(**options):

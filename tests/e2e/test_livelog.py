@@ -15,16 +15,6 @@ TIMEOUT = 10
 log = logging.getLogger("wsserver.test")
 
 
-@pytest.fixture(autouse=True)
-def info_level():
-    """The server's records at INFO reach the hub, as under run.py."""
-    server_log = logging.getLogger("wsserver")
-    level = server_log.level
-    server_log.setLevel(logging.INFO)
-    yield
-    server_log.setLevel(level)
-
-
 def viewer(running):
     # websocket-client checks UTF-8 in pure Python, slowly; the server's text is checked
     # by json.loads here anyway.
