@@ -100,6 +100,15 @@ class Running:
         self.process.wait(STOP_TIMEOUT)
 
 
+def answered_and_closed(sock):
+    """One request, read to the end: once the server has closed the connection, it no
+    longer counts against max_connections (a bare connect-and-close could still be
+    counted when the test's first connections arrive)."""
+    sock.sendall(b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    while sock.recv(4096):
+        pass
+
+
 class Subprocess:
     """A `micropython` process serving the package; its stdout and stderr go to one
     temporary file (outside tmp_path, whose contents some tests compare)."""
@@ -138,10 +147,18 @@ class Subprocess:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
+                probe = socket.create_connection(("127.0.0.1", port), timeout=1)
             except OSError:
                 time.sleep(0.01)
+                continue
+            try:
+                probe.settimeout(START_TIMEOUT)
+                answered_and_closed(probe)
+                return True
+            except OSError:
+                time.sleep(0.01)  # not answered yet: try again while time is left
+            finally:
+                probe.close()
         self.process.kill()
         self.process.wait()
         return False
