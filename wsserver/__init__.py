@@ -2,7 +2,6 @@
 
 __version__ = "0.1.0"
 
-
 def serve(**options):
     """Serve until interrupted; options as `wsserver.server.make_server` takes them:
     port=8000, bind="", directory="static", uploads="uploads", max_upload=None."""

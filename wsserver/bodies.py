@@ -9,7 +9,9 @@ from wsserver.http11 import MAX_HEAD, MAX_HEADER_LINE, HTTPError, ascii_line, re
 MAX_CHUNK_LINE = 1024  # bytes of a chunk-size line with its extensions, 400 past it
 MAX_TRAILERS = 20  # trailer field lines after the last chunk, 400 past it
 
-_HEX = frozenset("0123456789abcdefABCDEF")
+# Strings, not frozensets: `c in s` is as right for one character, and a set costs a
+# board about 1 KB of heap.
+_HEX = "0123456789abcdefABCDEF"
 
 CHUNKED = -1  # body_length() of a chunked body: its length is known only at its end
 

@@ -28,8 +28,24 @@ except ImportError:
 
 MICROPYTHON = sys.implementation.name == "micropython"
 
+if MICROPYTHON:
+    import gc
+    # Collect every 4 KiB allocated, from the package's first imports on: loading it
+    # allocates transient buffers between long-lived code objects, and a heap left to
+    # fill up before its first collection ends fragmented (no room for a 2 KiB block
+    # with 50 KB free).
+    gc.threshold(4096)
+
 # Upload copy buffer: big on a PC (fewer system calls), small on a board.
 COPY_BUFFER_SIZE = 2048 if MICROPYTHON else 256 * 1024
+
+# Live-log records kept for a new viewer: each costs a board about 160 B of heap (200:
+# 32 KB, half a small board's heap, filled after about 100 requests).
+LOG_HISTORY = 20 if MICROPYTHON else 200
+
+# Records one live-log viewer may have waiting (its oldest are dropped past it). A
+# MicroPython deque allocates all of its slots at once: 1000 are 8 KB per viewer.
+LOG_QUEUE = 64 if MICROPYTHON else 1000
 
 # Longest request line and header line a board accepts (414 / 431 past them):
 # MicroPython's readline(n) takes an n-byte block before it reads a byte, so the 8 KiB
@@ -368,7 +384,7 @@ def start_threads(function, count):
 
 
 # One receive buffer serves every parked connection (they share one loop's thread).
-RECV_BUFFER_SIZE = 2048 if MICROPYTHON else 64 * 1024
+RECV_BUFFER_SIZE = 512 if MICROPYTHON else 64 * 1024
 
 
 def monotonic():
@@ -412,7 +428,7 @@ class Waker:
 
     def drain(self):
         try:
-            while self.sock.recv(4096):
+            while self.sock.recv(64):  # MicroPython's recv(n) allocates n bytes first
                 pass
         except OSError:
             pass  # drained

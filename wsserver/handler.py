@@ -1,5 +1,5 @@
 """The request handler that wsserver serves with, and its routes (DESIGN.md, Contract)."""
-from wsserver import multipart, paths
+from wsserver import paths
 from wsserver.files import FileServiceMixIn
 from wsserver.http11 import HTTPError
 from wsserver.httphandler import HTTPRequestHandler
@@ -103,6 +103,7 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
             raise self.not_allowed()
         content_type = self.headers.get("content-type", "")
         if content_type.lower().startswith("multipart/"):
+            from wsserver import multipart  # here: 8 KB of heap on a board, for POST only
             boundary = multipart.boundary_from(content_type)
             body = self.read_body(self.server.max_upload)
             stored = self.store_multipart(self.server.uploads, body, boundary)

@@ -18,7 +18,8 @@ MAX_HEAD = 65536  # bytes of all field lines together, 431 past it
 STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 
 # RFC 9110 §5.6.2: tchar, the characters of a token (method, field name).
-_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789" "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# (Strings, not frozensets: the same test for one character, 1 KB less heap on a board.)
+_TCHAR = "!#$%&'*+-.^_`|~0123456789" "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 REASONS = {
     100: "Continue", 101: "Switching Protocols",
@@ -210,9 +211,9 @@ def read_fields(readline, max_line, max_count, max_total, status):
 
 
 # RFC 3986 §3.2.2: the characters of a reg-name, and of an IP literal between brackets.
-_REG_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                      "-._~%!$&'()*+,;=")
-_IP_LITERAL = frozenset("0123456789abcdefABCDEFvV:.")
+_REG_NAME = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+             "-._~%!$&'()*+,;=")
+_IP_LITERAL = "0123456789abcdefABCDEFvV:."
 
 
 def check_host(request):

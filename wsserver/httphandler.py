@@ -35,7 +35,8 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     max_head = http11.MAX_HEAD
     #: A response head and a body up to this size leave in one write: one packet, and no
     #: Nagle / delayed-ACK stall between them.
-    single_write_size = 64 * 1024
+    #: On a board, a file bigger than the copy buffer streams through it instead.
+    single_write_size = compat.COPY_BUFFER_SIZE if compat.MICROPYTHON else 64 * 1024
     disable_nagle_algorithm = True
 
     def setup(self):

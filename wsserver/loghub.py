@@ -14,7 +14,9 @@ from collections import deque
 from wsserver import compat, frames
 
 # Records of one batch written to a viewer with a single send.
-_BATCH_BYTES = 16384 if compat.MICROPYTHON else 256 * 1024
+# (On a board, a 16 KiB batch, joined, needed a 16 KiB hole in a fragmented heap: a
+# viewer joining with a full history failed even in 512 KiB.)
+_BATCH_BYTES = 2048 if compat.MICROPYTHON else 256 * 1024
 
 
 def record_frame(t, level, name, msg):
@@ -72,7 +74,7 @@ class LogHub:
     queue_length: records waiting for one viewer, past which its oldest are dropped.
     """
 
-    def __init__(self, history=200, queue_length=1000):
+    def __init__(self, history=200, queue_length=compat.LOG_QUEUE):
         self._history = deque((), history)
         self.queue_length = max(queue_length, history)
         self._viewers = ()  # replaced, never changed in place: publish reads it unlocked

@@ -39,7 +39,7 @@ class Server(compat.ThreadingTCPServer):
     request_queue_size = 64
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
-                 allow_origins=None, log_history=200, max_connections=None):
+                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None):
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
@@ -142,7 +142,8 @@ class Server(compat.ThreadingTCPServer):
 
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
-                allow_origins=None, log_history=200, max_connections=None, workers=None,
+                allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
+                workers=None,
                 handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
 

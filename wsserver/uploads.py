@@ -5,7 +5,7 @@ and DELETE.
 import json
 import os
 
-from wsserver import compat, multipart, paths
+from wsserver import compat, paths
 from wsserver.compat import stat_or_none
 from wsserver.files import is_file, remove_quietly
 from wsserver.http11 import HTTPError
@@ -73,7 +73,10 @@ class UploadMixIn:
 
     def store_multipart(self, folder, body, boundary):
         """Store every file of a multipart/form-data body, all or none."""
-        upload = _MultipartUpload(self, folder)
+        from wsserver import multipart  # imported by the first multipart body: a board
+        upload = _MultipartUpload(self, folder)  # that never gets one saves its heap
+        events = {multipart.PART_BEGIN: upload.begin, multipart.PART_DATA: upload.data,
+                  multipart.PART_END: upload.end}
         try:
             parser = multipart.MultipartParser(boundary)
             buffer = bytearray(self.copy_buffer_size)
@@ -83,7 +86,7 @@ class UploadMixIn:
                 if not count:
                     break
                 for kind, value in parser.feed(view[:count]):
-                    upload.on_event(kind, value)
+                    events[kind](value)
             parser.close()
             return upload.commit()
         finally:
@@ -136,18 +139,21 @@ class _MultipartUpload:
         self.done = []  # (temporary path, name, size) of complete parts
         self.file = None
 
-    def on_event(self, kind, value):
-        if kind == multipart.PART_BEGIN:
-            # A form field, or a file input left empty (filename=""), is not stored.
-            if value.filename:
-                self.name = paths.upload_name(value.filename)
-                self.temp = self.handler._new_temp(self.folder)
-                self.file = open(self.temp, "wb")
-                self.size = 0
-        elif kind == multipart.PART_DATA and self.file is not None:
-            _write(self.file, value)
-            self.size += len(value)
-        elif kind == multipart.PART_END and self.file is not None:
+    def begin(self, part):
+        # A form field, or a file input left empty (filename=""), is not stored.
+        if part.filename:
+            self.name = paths.upload_name(part.filename)
+            self.temp = self.handler._new_temp(self.folder)
+            self.file = open(self.temp, "wb")
+            self.size = 0
+
+    def data(self, piece):
+        if self.file is not None:
+            _write(self.file, piece)
+            self.size += len(piece)
+
+    def end(self, _):
+        if self.file is not None:
             self.file.close()
             self.file = None
             self.done.append((self.temp, self.name, self.size))

@@ -19,9 +19,10 @@ CLOSING = 2  # we sent a close frame and wait for the client's
 DRAINING = 3  # close frames exchanged (or the connection failed): flush, FIN, wait for EOF
 CLOSED = 4  # the socket is closed
 
-_COMBINE = 16384  # frames up to this size leave as one buffer with their header
+# Frames up to this size leave as one buffer with their header (a copy of the payload).
+_COMBINE = 1024 if compat.MICROPYTHON else 16384
 # Queued frames are joined for one send while they add up to no more than this.
-_COALESCE = 16384 if compat.MICROPYTHON else 256 * 1024
+_COALESCE = 2048 if compat.MICROPYTHON else 256 * 1024
 
 
 class ConnectionClosed(Exception):
