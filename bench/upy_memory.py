@@ -60,6 +60,8 @@ SMOKE_UPLOAD = 256 * 1024
 BIG_UPLOAD = 1024 * 1024
 COMFORTABLE_KIB = 512
 HELD_VIEWERS = 20
+# The board default of 8 connections (sockets a board has) would stop the viewer counts.
+MAX_CONNECTIONS = HELD_VIEWERS + 4
 VIEWER_PACE = 0.3       # seconds between two viewers' connects in viewer_heap
 
 LAUNCHER = """\
@@ -88,7 +90,8 @@ def _finish_request(self, request, client_address):
         raise
 _socketserver.TCPServer.finish_request = _finish_request
 from wsserver.server import make_server
-server = make_server(port=%(port)d, bind=%(host)r, directory=%(static)r, uploads=%(uploads)r)
+server = make_server(port=%(port)d, bind=%(host)r, directory=%(static)r, uploads=%(uploads)r,
+                     max_connections=%(max_connections)d)
 print("URL http://%(host)s:%(port)d")
 try:
     server.serve_forever()
@@ -170,7 +173,8 @@ class Upy:
         self.launcher = os.path.join(self.dir, "launcher.py")
         with open(self.launcher, "w") as f:
             f.write(LAUNCHER % {"lib": lib, "monitor": monitor, "port": self.port,
-                                "host": HOST, "static": STATIC, "uploads": self.uploads})
+                                "host": HOST, "static": STATIC, "uploads": self.uploads,
+                                "max_connections": MAX_CONNECTIONS})
         self.heap_kib = heap_kib
         self.process = None
         self.url = "http://%s:%d" % (HOST, self.port)
@@ -451,7 +455,8 @@ def viewer_heap(work, lib):
     server.heap_kib = COMFORTABLE_KIB
     with open(server.launcher, "w") as f:
         f.write(LAUNCHER % {"lib": lib, "monitor": True, "port": server.port, "host": HOST,
-                            "static": STATIC, "uploads": server.uploads})
+                            "static": STATIC, "uploads": server.uploads,
+                            "max_connections": MAX_CONNECTIONS})
     ws_url = server.url.replace("http", "ws") + "/ws/log"
     viewers = []
     result = {"heap_kib": COMFORTABLE_KIB, "held": HELD_VIEWERS}
