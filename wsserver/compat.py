@@ -499,12 +499,15 @@ def utf8_decoder():
 
 
 def shutdown_write(sock):
-    """Half-close: send FIN and keep reading (boards' sockets cannot; they close later)."""
-    if hasattr(sock, "shutdown"):
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the client is gone already
+    """Half-close: send FIN and keep reading. False where sockets cannot (a board's):
+    the caller then closes instead."""
+    if not hasattr(sock, "shutdown"):
+        return False
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the client is gone already
+    return True
 
 
 def shutdown_both(sock):

@@ -176,7 +176,8 @@ class WebSocketMixIn:
                 self._ws_out[0] = memoryview(self._ws_out[0])[sent:]
         if not self._ws_out and self.ws_state == DRAINING and not self._ws_fin_sent:
             self._ws_fin_sent = True
-            compat.shutdown_write(sock)
+            if not compat.shutdown_write(sock):  # a board: our close frame is out, close
+                self.server.poller.call(self._ws_lost, "closing handshake done")
         events = self.poll_events()
         if events != self._ws_polled:
             self._ws_polled = events
