@@ -116,7 +116,10 @@ class TCPServer:
         self._await_request(request, client_address)
 
     def _await_request(self, request, client_address):
-        """In the loop's thread: watch an idle connection for its next request."""
+        """In the loop's thread: watch an idle connection for its next request (serve it
+        now if it is read already: pipelined)."""
+        if self.buffered(request):
+            return self._dispatch(request, client_address)
         deadline = time.ticks_add(time.ticks_ms(), int(self.idle_timeout * 1000))
         self._idle[request] = (client_address, deadline)
         self.poller.watch(request, lambda: self._request_arrived(request))
@@ -124,6 +127,9 @@ class TCPServer:
     def _request_arrived(self, request):
         client_address = self._idle.pop(request)[0]
         self.poller.unwatch(request)
+        self._dispatch(request, client_address)
+
+    def _dispatch(self, request, client_address):
         if not self._hand_to_worker(request, client_address):
             self._serve_inline(request, client_address)
 
@@ -216,6 +222,10 @@ class TCPServer:
     def stream(self, request):
         """The file a handler reads and writes: the socket itself (see server.py)."""
         return request
+
+    def buffered(self, request):
+        """True when the connection's next request was read ahead by its stream."""
+        return False
 
     def finish_request(self, request, client_address):
         """Serve a request; the handler (its keep_open says: watch for another)."""

@@ -1,10 +1,11 @@
-"""The file a request handler reads and writes when the poll loop's own thread serves it.
+"""The file a board's request handler reads and writes: one per connection, kept from
+one request to the next, so that bytes read ahead (a pipelined request) are not lost.
 
-A board with no free worker serves a request in the thread that runs the poller. Its
-socket is then non-blocking, and every wait for the client (a slow upload, a download
-the client reads slowly) goes through `Poller.wait_for`, which keeps the parked
-connections served meanwhile: live-log viewers get their lines during an upload, even
-with no worker thread at all.
+Its socket is non-blocking, and every wait for the client goes through `wait`: when the
+poll loop's own thread serves the request (a board with no free worker), through
+`Poller.wait_for`, which keeps the parked connections served meanwhile: live-log viewers
+get their lines during an upload, even with no worker thread at all. In a worker
+thread, through a poll() of its own.
 
 It is also a buffered reader: a board socket's own readline() makes one system call per
 byte.
@@ -16,21 +17,40 @@ from wsserver import compat
 
 
 class LoopStream:
-    """readline(limit), readinto(buffer), read1(n) and write(data) over a socket served by
-    the poller's thread; OSError(ETIMEDOUT) when the client stays silent, or stops
-    reading, for `timeout` seconds."""
+    """readline(limit), readinto(buffer), read1(n) and write(data) over a non-blocking
+    socket; OSError(ETIMEDOUT) when the client stays silent, or stops reading, for
+    `timeout` seconds. `poller`: the loop's Poller while its thread serves the request,
+    None in a worker thread."""
 
-    def __init__(self, sock, poller, timeout, buffer_size=512):
-        sock.setblocking(False)
+    def __init__(self, sock, timeout, buffer_size=512):
         self.sock = sock
-        self.poller = poller
         self.timeout = timeout
+        self.poller = None
+        self._own_poll = None
         self._buffer = bytearray(buffer_size)
         self._view = memoryview(self._buffer)
         self._start = self._end = 0
 
+    def serve_from(self, poller):
+        """Before each request: the loop's Poller (its thread serves it) or None."""
+        self.sock.setblocking(False)
+        self.poller = poller
+
+    def buffered(self):
+        """True when bytes of the next request were read ahead already."""
+        return self._start < self._end
+
     def _wait(self, events):
-        if not self.poller.wait_for(self.sock, events, self.timeout):
+        if self.poller is not None:
+            ready = self.poller.wait_for(self.sock, events, self.timeout)
+        else:
+            if self._own_poll is None:
+                self._own_poll = select.poll()
+                self._own_poll.register(self.sock, events)
+            else:
+                self._own_poll.modify(self.sock, events)
+            ready = bool(self._own_poll.poll(int(self.timeout * 1000)))
+        if not ready:
             raise OSError(errno.ETIMEDOUT, "client silent for %s s" % self.timeout)
 
     def _recv_into(self, buffer):

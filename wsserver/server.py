@@ -56,6 +56,7 @@ class Server(compat.ThreadingTCPServer):
         self._parked = set()  # sockets the poller serves, not a thread
         self._connections = set()
         self._refused = set()  # connections past max_connections: answered 503
+        self._streams = {}  # a board's connection -> its LoopStream (see stream())
         self._connections_lock = compat.allocate_lock()
         if ":" in address[0]:
             self.address_family = compat.AF_INET6
@@ -78,18 +79,27 @@ class Server(compat.ThreadingTCPServer):
         return request in self._refused
 
     def stream(self, request):
-        """A board's hook (see _socketserver): what a handler reads and writes. When the
-        poll loop's thread serves the request itself, a LoopStream keeps the parked
-        connections served while the request waits for its client."""
-        if request is self.inline_request:
-            return LoopStream(request, self.poller, self.RequestHandlerClass.socket_timeout)
-        return request
+        """A board's hook (see _socketserver): the connection's LoopStream, what its
+        handlers read and write. When the poll loop's thread serves the request itself,
+        its waits keep the parked connections served."""
+        stream = self._streams.get(request)
+        if stream is None:
+            stream = LoopStream(request, self.RequestHandlerClass.socket_timeout)
+            self._streams[request] = stream
+        stream.serve_from(self.poller if request is self.inline_request else None)
+        return stream
+
+    def buffered(self, request):
+        """A board's hook: True when the connection's next request is read already."""
+        stream = self._streams.get(request)
+        return stream is not None and stream.buffered()
 
     def shutdown_request(self, request):
         """The handler's thread is done with the connection: close it, unless parked."""
         with self._connections_lock:
             self._connections.discard(request)
             self._refused.discard(request)
+            self._streams.pop(request, None)
             parked = request in self._parked
         if not parked:
             compat.ThreadingTCPServer.shutdown_request(self, request)
