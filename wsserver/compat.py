@@ -222,11 +222,13 @@ def stat_inside(root, relative):
 
     One lstat per path component below root: cheaper than resolving the whole path,
     and the last lstat is the answer when no link is met. Boards' file systems have no
-    symbolic links.
+    symbolic links; the MicroPython unix port's has (see _meets_link).
     """
     path = root + "/" + relative if relative else root
-    if MICROPYTHON or not relative:
+    if not relative:
         return stat_or_none(path)
+    if MICROPYTHON:
+        return None if _meets_link(root, relative) else stat_or_none(path)
     partial = root
     for name in relative.split("/"):
         partial += "/" + name
@@ -236,6 +238,27 @@ def stat_inside(root, relative):
         if st[0] & 0o170000 == 0o120000:  # S_IFLNK
             return stat_or_none(path) if _resolves_inside(root, path) else None
     return st
+
+
+def _meets_link(root, relative):
+    """MicroPython: True when a component of root/relative is a symbolic link. It has no
+    lstat and no realpath, so a link is refused wherever it leads; os.ilistdir gives
+    each entry's type. Only the unix port's file system (VfsPosix) has links."""
+    if not hasattr(os, "VfsPosix"):
+        return False
+    parent = root
+    for name in relative.split("/"):
+        try:
+            entries = os.ilistdir(parent)
+        except OSError:
+            return False  # missing: the stat that follows says so
+        for entry in entries:
+            if entry[0] == name:
+                if entry[1] == 0o120000:  # S_IFLNK
+                    return True
+                break
+        parent += "/" + name
+    return False
 
 
 def stat_or_none(path, stat=os.stat):
