@@ -309,6 +309,12 @@ def expect_close(conn, reply=None):
     return code, reason
 
 
+def assert_fails(conn, code):
+    """The server closes with `code` (and then closes TCP)."""
+    got = expect_close(conn)[0]
+    assert got == code, "close code %d, expected %d" % (got, code)
+
+
 def assert_tcp_closed(conn):
     """The server closes the connection and sends nothing more (within the timeout)."""
     closed = conn.closed_by_server()

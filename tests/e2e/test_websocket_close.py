@@ -7,17 +7,12 @@ import time
 import pytest
 import websocket
 
-from rawws import (OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ProtocolError, assert_tcp_closed,
-                   encode_frame, expect_close, open_ws, parse_close)
+from rawws import (OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, ProtocolError, assert_fails,
+                   assert_tcp_closed, encode_frame, expect_close, open_ws, parse_close)
 from handlers import (SENDS, ByeHandler, ChattyHandler, FailingHandler, KeepaliveHandler,
                       chatter_binary, chatter_text)
 
 TIMEOUT = 10
-
-
-def assert_fails(conn, code):
-    got = expect_close(conn)[0]
-    assert got == code, "close code %d, expected %d" % (got, code)
 
 
 # the client closes

@@ -4,7 +4,7 @@ handling, limits. A broken frame must make the server close with the exact code.
 import pytest
 
 from rawws import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1, RSV2,
-                   RSV3, encode_frame, expect_close, open_ws)
+                   RSV3, assert_fails, encode_frame, expect_close, open_ws)
 from handlers import SmallHandler
 
 MIB = 1024 * 1024
@@ -22,11 +22,6 @@ def text_of(n):
 
 def binary_of(n):
     return (bytes(range(256)) * (n // 256 + 1))[:n]
-
-
-def assert_fails(conn, code):
-    got = expect_close(conn)[0]
-    assert got == code, "close code %d, expected %d" % (got, code)
 
 
 # framing: lengths in all three forms
