@@ -28,6 +28,7 @@ class TCPServer:
     #: Seconds a connection may wait for its next (or first) request.
     idle_timeout = 5
     poller = None
+    _serving_thread = None
 
     def __init__(self, server_address, RequestHandlerClass, bind_and_activate=True):
         self.server_address = server_address
@@ -61,8 +62,10 @@ class TCPServer:
 
     def serve_forever(self, poll_interval=0.5):
         """Accept and serve until shutdown(); checks for it every poll_interval."""
+        from wsserver import compat  # not at the top: compat imports this module
         self._shutdown_request = False
         self._serving = True
+        self._serving_thread = compat.thread_ident()
         self._start_workers()
         poller = self.poller
         poller.watch(self.socket, self._handle_request_noblock)
@@ -80,12 +83,14 @@ class TCPServer:
         pass
 
     def shutdown(self):
-        """Stop serve_forever (from another thread); it returns within poll_interval.
-
-        No wait for it: MicroPython's lock.acquire has no timeout, and with no threads
-        shutdown() can only be called by a handler, inside serve_forever itself.
-        """
+        """Stop serve_forever and wait until it has returned, as CPython's does. Called
+        by a handler, inside serve_forever itself, it only asks (it could not wait)."""
+        from wsserver import compat
         self._shutdown_request = True
+        if compat.thread_ident() == self._serving_thread:
+            return
+        while self._serving:  # a board's lock cannot wait with a timeout: nap instead
+            time.sleep_ms(10)
 
     def full(self):
         """True when a new connection would be one too many (see server.py): the oldest

@@ -21,7 +21,6 @@ skipped for the MicroPython kinds with that reason.
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +59,8 @@ class Running:
     """What a test needs to reach a running server and look at its folders.
 
     `server` is the server object for the "cpython" kind only; `stop()` shuts any kind
-    down as its user would (shutdown() and server_close(); Ctrl-C for MicroPython).
+    down as its user would: shutdown() and server_close() (for MicroPython, in the
+    subprocess, once its standard input ends).
     """
 
     def __init__(self, kind, port, static, uploads, server=None, process=None):
@@ -96,7 +96,7 @@ class Running:
             self.server.shutdown()
             self.server.server_close()
             return
-        self.process.send_signal(signal.SIGINT)
+        self.process.stdin.close()
         self.process.wait(STOP_TIMEOUT)
 
 
@@ -133,8 +133,8 @@ class Subprocess:
             self.config["port"] = port
             self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
                                             stdout=self.output, stderr=subprocess.STDOUT)
-            self.process.stdin.write(json.dumps(self.config).encode())
-            self.process.stdin.close()
+            self.process.stdin.write(json.dumps(self.config).encode() + b"\n")
+            self.process.stdin.flush()  # kept open: its end stops the server (Running.stop)
             if self._wait_listening(port):
                 return port
             if "EADDRINUSE" not in self.read_output():
@@ -174,6 +174,8 @@ class Subprocess:
         if died is None:
             self.process.kill()
         self.process.wait()
+        if not self.process.stdin.closed:
+            self.process.stdin.close()
         lines = self.read_output().splitlines()
         self.output.close()
         cut = len(lines) - LOG_TAIL
