@@ -485,8 +485,6 @@ def take_buffered(rfile, sock):
     """Make the socket non-blocking and return the bytes rfile had read ahead of the
     parser (a WebSocket's first frame may arrive with the handshake)."""
     sock.setblocking(False)
-    if rfile is sock:
-        return b""  # a board's socket read by the handler itself: nothing is read ahead
     return rfile.read1(RECV_BUFFER_SIZE) or b""
 
 

@@ -1,7 +1,7 @@
 """The file a board's request handler reads and writes: one per connection, kept from
 one request to the next, so that bytes read ahead (a pipelined request) are not lost.
 
-Its socket is non-blocking, and every wait for the client goes through `wait`: when the
+Its socket is non-blocking, and every wait for the client goes through `_wait`: when the
 poll loop's own thread serves the request (a board with no free worker), through
 `Poller.wait_for`, which keeps the parked connections served meanwhile: live-log viewers
 get their lines during an upload, even with no worker thread at all. In a worker
