@@ -48,9 +48,11 @@ class UploadMixIn:
         created = stat_or_none(target) is None
         temp = self._new_temp(folder)
         try:
-            with open(temp, "wb") as file:
+            with open(temp, "wb") as file:  # its close() writes too: inside the try
                 size = self.copy_to_file(body, file)
             compat.replace_file(temp, target)
+        except OSError as exc:
+            raise _storage_error(exc)
         finally:
             remove_quietly(temp)  # already gone when the rename succeeded
         log.info('%s: stored "%s" (%d bytes)', self.address_string(), name, size)
@@ -68,7 +70,7 @@ class UploadMixIn:
             count = body.readinto(buffer)
             if not count:
                 return size
-            _write(file, view[:count])
+            file.write(view[:count])
             size += count
 
     def store_multipart(self, folder, body, boundary):
@@ -89,6 +91,8 @@ class UploadMixIn:
                     events[kind](value)
             parser.close()
             return upload.commit()
+        except OSError as exc:
+            raise _storage_error(exc)
         finally:
             upload.abort()
 
@@ -120,14 +124,12 @@ class UploadMixIn:
         self.end_headers()
 
 
-def _write(file, data):
-    """file.write, with a full disk answered as 507 Insufficient Storage."""
-    try:
-        file.write(data)
-    except OSError as exc:
-        if exc.errno in compat.STORAGE_FULL_ERRNOS:
-            raise HTTPError(507, "no space left for the upload")
-        raise
+def _storage_error(exc):
+    """What to raise for an OSError while storing an upload: a full disk or a file over
+    the process's size limit is answered 507 Insufficient Storage; others go on."""
+    if exc.errno in compat.STORAGE_FULL_ERRNOS:
+        return HTTPError(507, "no space left for the upload")
+    return exc
 
 
 class _MultipartUpload:
@@ -149,7 +151,7 @@ class _MultipartUpload:
 
     def data(self, piece):
         if self.file is not None:
-            _write(self.file, piece)
+            self.file.write(piece)
             self.size += len(piece)
 
     def end(self, _):
@@ -172,7 +174,10 @@ class _MultipartUpload:
     def abort(self):
         """Remove whatever was not committed (a no-op after commit)."""
         if self.file is not None:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError:
+                pass  # its last write failed as the one before it (a full disk)
             remove_quietly(self.temp)
             self.file = None
         for temp, _name, _size in self.done:

@@ -4,58 +4,14 @@ SIGTERM and Ctrl-C (SIGINT) must stop the server cleanly: exit status 0, and an 
 cut short by the stop leaves neither a file nor a temporary file behind.
 """
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 
 import requests
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TIMEOUT = 10
-
-
-def start_run_py(tmp_path, *options):
-    static, uploads = tmp_path / "static", tmp_path / "uploads"
-    static.mkdir(parents=True)
-    (static / "index.html").write_bytes(b"<h1>hello</h1>")
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "run.py"), "0", "-b", "127.0.0.1",
-         "-d", str(static), "--uploads", str(uploads)] + list(options),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-    assert match, (line, process.stderr.read() if process.poll() is not None else "")
-    return process, int(match.group(1)), uploads
-
-
-def stop(process, signum):
-    process.send_signal(signum)
-    try:
-        return process.wait(TIMEOUT)
-    finally:
-        process.kill()
-        process.stdout.close()
-        process.stderr.close()
-
-
-def wait_for(condition):
-    """Poll condition() for up to TIMEOUT seconds; its last value."""
-    deadline = time.monotonic() + TIMEOUT
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
-
-
-def start_partial_upload(port, uploads):
-    """A PUT that has sent 64 KiB of its 1 MiB, and whose temporary file exists."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-    sock.sendall(b"PUT /uploads/cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"
-                 + b"x" * 65536)
-    assert wait_for(lambda: any(p.name.endswith(".part") for p in uploads.iterdir()))
-    return sock
+from runprocess import ROOT, TIMEOUT, start_partial_upload, start_run_py, stop, wait_for
 
 
 def test_run_py_serves_with_its_options_and_stops_on_sigterm(tmp_path):
