@@ -85,6 +85,10 @@ class FileServiceMixIn:
 
     For an HTTPRequestHandler. May be overridden: `index_name` (the file a folder URL
     serves), `guess_type(path)`.
+
+    Files that anyone may have put there (uploads) are sent `untrusted`: so that a
+    browser never runs them as part of the site, they come with a sandboxing CSP and
+    nosniff, and as an attachment unless their type only shows (paths.shows_inline).
     """
 
     index_name = "index.html"
@@ -92,7 +96,7 @@ class FileServiceMixIn:
     def guess_type(self, path):
         return paths.guess_type(path)
 
-    def send_file(self, root, relative, head_only):
+    def send_file(self, root, relative, head_only, untrusted=False):
         """Answer GET/HEAD for a file under root; a folder gives its index file."""
         st = compat.stat_inside(root, relative)
         if st is not None and is_dir(st):
@@ -107,7 +111,7 @@ class FileServiceMixIn:
             self._send_validators(st)
             self.end_headers()
             return
-        self._send_content(root + "/" + relative, st, head_only)
+        self._send_content(root + "/" + relative, st, head_only, untrusted)
 
     def _not_modified(self, st):
         """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
@@ -133,30 +137,40 @@ class FileServiceMixIn:
             return None  # RFC 9110 §13.1.5: the file changed: send all of it
         return parse_range(header, st[6])
 
-    def _send_content(self, path, st, head_only):
+    def _send_content(self, path, st, head_only, untrusted):
         byte_range = self._requested_range(st)
         start, stop = byte_range or (0, st[6])
         if head_only:
-            self._send_content_head(path, st, byte_range, start, stop)
+            self._send_content_head(path, st, byte_range, start, stop, untrusted)
         elif stop - start <= self.single_write_size:
             data = _opened(compat.read_range, path, start, stop - start)
-            self._send_content_head(path, st, byte_range, start, stop)
+            self._send_content_head(path, st, byte_range, start, stop, untrusted)
             self.write(data)
         else:
             with _opened(open, path, "rb", 0) as file:
-                self._send_content_head(path, st, byte_range, start, stop)
+                self._send_content_head(path, st, byte_range, start, stop, untrusted)
                 self.flush_head()
                 compat.send_file_range(self, file, start, stop - start)
 
-    def _send_content_head(self, path, st, byte_range, start, stop):
+    def _send_content_head(self, path, st, byte_range, start, stop, untrusted):
         self.send_response(206 if byte_range else 200)
-        self.send_header("Content-Type", self.guess_type(path))
+        content_type = self.guess_type(path)
+        self.send_header("Content-Type", content_type)
+        if untrusted:
+            self._send_untrusted_headers(content_type)
         self.send_header("Content-Length", stop - start)
         if byte_range:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, stop - 1, st[6]))
         self.send_header("Accept-Ranges", "bytes")
         self._send_validators(st)
         self.end_headers()
+
+    def _send_untrusted_headers(self, content_type):
+        self.send_header("X-Content-Type-Options", "nosniff")
+        # A sandboxed document has an origin of its own and runs no script.
+        self.send_header("Content-Security-Policy", "sandbox")
+        if not paths.shows_inline(content_type):
+            self.send_header("Content-Disposition", "attachment")
 
     def redirect(self, location):
         self.send_response(301)

@@ -70,7 +70,7 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
         if name is None:
             self.send_file(self.server.directory, paths.url_to_relative(self.path), head_only)
         elif name:
-            self.send_file(self.server.uploads, name, head_only)
+            self.send_file(self.server.uploads, name, head_only, untrusted=True)
         else:
             self.list_uploads(self.server.uploads)
 

@@ -186,6 +186,15 @@ def quote(text):
     return "".join(out)
 
 
+def shows_inline(content_type):
+    """True for a type a browser shows without running anything in it: text other than
+    HTML and XML, pictures other than SVG (which may hold scripts), sound, video, JSON."""
+    kind = content_type.split(";")[0]
+    if kind in ("text/html", "text/xml", "image/svg+xml"):
+        return False
+    return kind.split("/")[0] in ("text", "image", "audio", "video") or kind == "application/json"
+
+
 def guess_type(path):
     """Content-Type for path from its extension (any case); text types are UTF-8."""
     _, dot, ext = path.rpartition(".")

@@ -1,7 +1,8 @@
 """wsserver.paths: request targets, percent-decoding, relative paths, upload names."""
 from checks import status_of
 from wsserver.paths import (guess_type, is_utf8, parse_query, query_value, quote,
-                            split_target, unquote, upload_name, url_to_relative)
+                            shows_inline, split_target, unquote, upload_name,
+                            url_to_relative)
 
 
 def test_split_target_origin_form():
@@ -146,3 +147,12 @@ def test_guess_type():
     )
     for path, kind in table:
         assert guess_type(path) == kind, path
+
+
+def test_shows_inline_only_types_that_run_nothing():
+    for path in ("a.txt", "a.csv", "a.md", "a.py", "a.css", "a.js", "a.png", "a.jpg",
+                 "a.gif", "a.webp", "a.mp3", "a.mp4", "a.webm", "a.json"):
+        assert shows_inline(guess_type(path)), path
+    for path in ("a.html", "a.HTM", "a.svg", "a.xml", "a.pdf", "a.wasm", "a.bin", "a.zip",
+                 "README", "a.woff2"):
+        assert not shows_inline(guess_type(path)), path
