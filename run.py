@@ -68,10 +68,10 @@ def main(argv=None):
                          uploads=args.uploads, max_upload=args.max_upload,
                          allow_origins=args.allow_origin, log_history=args.log_history,
                          max_connections=args.max_connections)
+    stop_on_sigterm()  # before the URLs: whoever reads them may stop it at once
     port = server.server_address[1]
     for url in reachable_urls(args.bind, port):
         print("Serving on %s" % url, flush=True)
-    stop_on_sigterm()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
