@@ -4,9 +4,12 @@ Only what wsserver needs. It differs from CPython's module where the board makes
 - the address is bound through getaddrinfo (the unix port wants a sockaddr, not a tuple);
 - one poll() loop, the server's `poller` (a wsserver.poller.Poller that the subclass
   provides), waits for everything: new connections, idle keep-alive connections and
-  parked WebSockets. A connection is served only once its next request has started to
-  arrive, so an idle one costs no thread, and a browser's spare connections cannot hold
-  up the loop; idle ones are closed after `idle_timeout` seconds;
+  parked WebSockets. A connection is served only once its next request head is in
+  (`head_arrived`), so an idle one costs no thread, and neither a browser's spare
+  connections nor a client trickling its head in (slowloris) can hold up the loop.
+  Idle ones are closed after `idle_timeout` seconds; a late head is served all the
+  same, and its handler answers 408. When the server is full, a new connection takes
+  the place of the oldest idle one, else of the oldest unfinished head;
 - `workers` threads, fixed at start, serve requests; threads are scarce (a Pico W has one
   extra, an ESP8266 none). When no worker is free (always, with 0 workers) the loop's
   own thread serves the request, through the file `stream()` gives, which keeps the
@@ -36,7 +39,8 @@ class TCPServer:
         self.socket = socket.socket(self.address_family, self.socket_type)
         self._shutdown_request = False
         self._serving = False
-        self._idle = {}  # request -> (client_address, deadline in ticks_ms)
+        # request -> [client_address, idle deadline in ticks_ms, head begun]
+        self._idle = {}
         self._workers = None  # [lock, free slots] while workers run, see _work
         self.inline_request = None  # the request the loop's thread is serving
         if bind_and_activate:
@@ -121,18 +125,23 @@ class TCPServer:
         self._await_request(request, client_address)
 
     def _await_request(self, request, client_address):
-        """In the loop's thread: watch an idle connection for its next request (serve it
-        now if it is read already: pipelined)."""
-        if self.buffered(request):
-            return self._dispatch(request, client_address)
+        """In the loop's thread: watch a connection until its next request head is in
+        (serve it now if it is: pipelined)."""
         deadline = time.ticks_add(time.ticks_ms(), int(self.idle_timeout * 1000))
-        self._idle[request] = (client_address, deadline)
+        self._idle[request] = [client_address, deadline, False]
         self.poller.watch(request, lambda: self._request_arrived(request))
+        self._request_arrived(request)
 
     def _request_arrived(self, request):
-        client_address = self._idle.pop(request)[0]
+        """The connection is readable (or its head may be late): serve it once its
+        head is in."""
+        entry = self._idle[request]
+        if not self.head_arrived(request):
+            entry[2] = self.head_begun(request)  # then it is no longer idle
+            return
+        del self._idle[request]
         self.poller.unwatch(request)
-        self._dispatch(request, client_address)
+        self._dispatch(request, entry[0])
 
     def _dispatch(self, request, client_address):
         if not self._hand_to_worker(request, client_address):
@@ -158,9 +167,15 @@ class TCPServer:
             self.shutdown_request(request)
 
     def _oldest_idle(self):
+        """The connection to close for a new one: the oldest idle, else the oldest
+        whose head is still coming in."""
         oldest = None
         for request, entry in self._idle.items():
-            if oldest is None or time.ticks_diff(entry[1], self._idle[oldest][1]) < 0:
+            if oldest is None:
+                oldest = request
+                continue
+            other = self._idle[oldest]
+            if (entry[2], time.ticks_diff(entry[1], other[1])) < (other[2], 0):
                 oldest = request
         return oldest
 
@@ -170,10 +185,15 @@ class TCPServer:
         self.shutdown_request(request)
 
     def _close_expired(self):
+        """Close the connections idle past idle_timeout; serve the late heads."""
         now = time.ticks_ms()
-        for request in [r for r, entry in self._idle.items()
-                        if time.ticks_diff(entry[1], now) <= 0]:
-            self._close_idle(request)
+        for request, entry in list(self._idle.items()):
+            if request not in self._idle:
+                continue  # closed meanwhile (server_close, from another thread)
+            if entry[2]:
+                self._request_arrived(request)
+            elif time.ticks_diff(entry[1], now) <= 0:
+                self._close_idle(request)
 
     def _start_workers(self):
         """Start `workers` threads, as many as the board grants (maybe none)."""
@@ -228,8 +248,13 @@ class TCPServer:
         """The file a handler reads and writes: the socket itself (see server.py)."""
         return request
 
-    def buffered(self, request):
-        """True when the connection's next request was read ahead by its stream."""
+    def head_arrived(self, request):
+        """True when the connection's next request head can be read without waiting
+        (see server.py): here, always."""
+        return True
+
+    def head_begun(self, request):
+        """True when part of the connection's next request head is in."""
         return False
 
     def finish_request(self, request, client_address):

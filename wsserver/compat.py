@@ -304,6 +304,21 @@ def set_timeouts(sock, seconds):
         sock.settimeout(seconds)
 
 
+def wait_for_bytes(sock, rfile, seconds, read_timeout):
+    """True once rfile has a byte to read (buffered already, or from the client within
+    `seconds`); False at the end of the stream or after `seconds` of silence. Then
+    reads time out after `read_timeout` again (see set_timeouts)."""
+    set_timeouts(sock, seconds)
+    try:
+        return bool(rfile.peek(1))
+    except OSError as exc:
+        if is_disconnect(exc):
+            return False
+        raise
+    finally:
+        set_timeouts(sock, read_timeout)
+
+
 def read_range(path, offset, count):
     """`count` bytes of a file from `offset`: on CPython in three system calls, without
     the fstat and seek of a file object."""
@@ -534,9 +549,19 @@ def shutdown_write(sock):
 def shutdown_both(sock):
     """Hang up on a connection another thread serves, waking its blocked read; boards'
     sockets have no shutdown (their connections are served by the closing thread)."""
+    _shutdown(sock, socket.SHUT_RDWR)
+
+
+def shutdown_read(sock):
+    """End the reads of a connection another thread serves: its blocked read returns
+    the end of the stream, and it can still answer (CPython; see shutdown_both)."""
+    _shutdown(sock, socket.SHUT_RD)
+
+
+def _shutdown(sock, how):
     if hasattr(sock, "shutdown"):
         try:
-            sock.shutdown(socket.SHUT_RDWR)
+            sock.shutdown(how)
         except OSError:
             pass  # already closed by its peer
 

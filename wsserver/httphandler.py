@@ -45,20 +45,42 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
 
     def handle(self):
         self.close_connection = True
-        self.handle_one_request()
-        while not self.close_connection:
+        while self.wait_for_request():
+            self.handle_one_request()
+            if self.close_connection:
+                return
             if compat.SERVER_WATCHES_IDLE:
                 self.keep_open = True  # the server's poll loop waits for the next one
                 return
-            self.handle_one_request()
+
+    def wait_for_request(self):
+        """True once a request starts to arrive; False when the connection stays idle for
+        the server's idle_timeout (then it is closed without an answer: it asked nothing).
+        A board's poll loop has waited before the handler runs."""
+        if compat.SERVER_WATCHES_IDLE:
+            return True
+        return self.server.wait_for_request(self.connection, self.rfile, self.socket_timeout)
+
+    def read_head(self):
+        """The request head, None when the client closed first. However slowly the
+        client sends it, it must be in within the server's head_timeout: else 408."""
+        self.server.start_head_clock(self.connection)
+        try:
+            return http11.read_request_head(
+                self.rfile.readline, self.max_request_line, self.max_header_line,
+                self.max_headers, self.max_head)
+        except (HTTPError, OSError) as exc:
+            if not (self.server.head_clock_expired(self.connection) or compat.is_timeout(exc)):
+                raise
+        finally:
+            self.server.stop_head_clock(self.connection)
+        raise HTTPError(408, "request head not complete within %s s" % self.server.head_timeout)
 
     def handle_one_request(self):
         """Read one request, dispatch it, and answer any error it raises."""
         self._reset()
         try:
-            request = http11.read_request_head(
-                self.rfile.readline, self.max_request_line, self.max_header_line,
-                self.max_headers, self.max_head)
+            request = self.read_head()
             if request is None:
                 self.close_connection = True
                 return
@@ -162,8 +184,8 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         """An error response with a short plain-text body saying what was wrong."""
         self._head = []
         if message:  # the access line follows; this one says why, naming the target
-            log.info("%s: %s %s refused: %s", self.address_string(), self.command,
-                     self.target, message)
+            log.info("%s: %s %s refused: %s", self.address_string(), self.command or "-",
+                     self.target or "-", message)
         body = ("%d %s\n%s\n" % (status, http11.REASONS.get(status, ""), message)).encode()
         self.send_response(status)
         for name, value in headers:
@@ -216,8 +238,8 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
 
     def log_request(self, status):
         """One access-log line per response, as http.server writes."""
-        log.info('%s "%s %s %s" %d', self.address_string(), self.command,
-                 self.target, self.request_version, status)
+        log.info('%s "%s %s %s" %d', self.address_string(), self.command or "-",
+                 self.target or "-", self.request_version, status)
 
 
 _date_cache = [0, ""]

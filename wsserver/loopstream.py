@@ -25,6 +25,9 @@ class LoopStream:
     def __init__(self, sock, timeout, buffer_size=512):
         self.sock = sock
         self.timeout = timeout
+        #: While a request head is read: when it is late (compat.monotonic() seconds);
+        #: a wait for the client ends then.
+        self.deadline = None
         self.poller = None
         self._own_poll = None
         self._buffer = bytearray(buffer_size)
@@ -36,22 +39,60 @@ class LoopStream:
         self.sock.setblocking(False)
         self.poller = poller
 
-    def buffered(self):
-        """True when bytes of the next request were read ahead already."""
-        return self._start < self._end
+    def start_clock(self, deadline):
+        """The head being read must be in by `deadline`; a clock started as its first
+        bytes arrived (read_head_ahead) keeps its own."""
+        if self.deadline is None:
+            self.deadline = deadline
+
+    def stop_clock(self):
+        self.deadline = None
+
+    def clock_expired(self):
+        return self.deadline is not None and compat.monotonic() >= self.deadline
+
+    def read_head_ahead(self, head_timeout):
+        """Without waiting, take in what the client has sent. True once the buffer holds
+        a whole request head, is full, the stream has ended or failed, or the head is
+        late: then a handler can read it without waiting for the client (or answer).
+        The first bytes of a head start its clock: head_timeout seconds."""
+        if self._start == self._end:
+            self._start = self._end = 0
+        elif self._end == len(self._buffer) and self._start:
+            self._buffer[:self._end - self._start] = bytes(self._view[self._start:self._end])
+            self._start, self._end = 0, self._end - self._start
+        if self._end < len(self._buffer):
+            try:
+                count = compat.recv_into(self.sock, self._view[self._end:])
+            except OSError:
+                return True  # the handler's read meets the error again, and says so
+            if count == 0:
+                return True
+            if count:
+                self._end += count
+                self.start_clock(compat.monotonic() + head_timeout)
+        if self._end == len(self._buffer) or self.clock_expired():
+            return True
+        return (self._buffer.find(b"\n\r\n", self._start, self._end) >= 0
+                or self._buffer.find(b"\n\n", self._start, self._end) >= 0)
 
     def _wait(self, events):
-        if self.poller is not None:
-            ready = self.poller.wait_for(self.sock, events, self.timeout)
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - compat.monotonic())
+        if timeout <= 0:
+            ready = False
+        elif self.poller is not None:
+            ready = self.poller.wait_for(self.sock, events, timeout)
         else:
             if self._own_poll is None:
                 self._own_poll = select.poll()
                 self._own_poll.register(self.sock, events)
             else:
                 self._own_poll.modify(self.sock, events)
-            ready = bool(self._own_poll.poll(int(self.timeout * 1000)))
+            ready = bool(self._own_poll.poll(int(timeout * 1000)))
         if not ready:
-            raise OSError(errno.ETIMEDOUT, "client silent for %s s" % self.timeout)
+            raise OSError(errno.ETIMEDOUT, "client silent for %s s" % timeout)
 
     def _recv_into(self, buffer):
         """Bytes received into buffer once there are some; 0 at the end of the stream."""

@@ -37,6 +37,13 @@ class Server(compat.ThreadingTCPServer):
     daemon_threads = False
     block_on_close = True
     request_queue_size = 64
+    #: Seconds a connection may wait, idle, for its next (or first) request; then it is
+    #: closed (browsers open spare connections and keep them).
+    idle_timeout = 5
+    #: Seconds a request head may take once it has begun, however slowly it trickles in
+    #: (slowloris); then the answer is 408. A body only has the handler's socket_timeout:
+    #: a big upload over a slow link takes long, and that is fine.
+    head_timeout = 10
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
                  allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None):
@@ -57,6 +64,9 @@ class Server(compat.ThreadingTCPServer):
         self._connections = set()
         self._refused = set()  # connections past max_connections: answered 503
         self._streams = {}  # a board's connection -> its LoopStream (see stream())
+        self._waiting = {}  # CPython: idle connection -> since when (see wait_for_request)
+        self._head_deadlines = {}  # CPython: connection -> when its head is late
+        self._late = set()  # CPython: connections whose head came too late
         self._connections_lock = compat.allocate_lock()
         if ":" in address[0]:
             self.address_family = compat.AF_INET6
@@ -70,13 +80,84 @@ class Server(compat.ThreadingTCPServer):
     def process_request(self, request, client_address):
         with self._connections_lock:
             if self.full():
-                self._refused.add(request)  # its handler answers 503
+                if self._waiting:  # CPython (a board's loop has made room already)
+                    oldest = min(self._waiting, key=self._waiting.get)
+                    del self._waiting[oldest]
+                    compat.shutdown_read(oldest)  # it ends its wait, and closes
+                else:
+                    self._refused.add(request)  # its handler answers 503
             self._connections.add(request)
         compat.ThreadingTCPServer.process_request(self, request, client_address)
+
+    def wait_for_request(self, request, rfile, read_timeout):
+        """CPython: wait for the connection's next (or first) request to start arriving:
+        True then; False after idle_timeout, or when a new connection took its place
+        because the server was full. (A board's poll loop waits instead.)"""
+        with self._connections_lock:
+            self._waiting[request] = compat.monotonic()
+        try:
+            return compat.wait_for_bytes(request, rfile, self.idle_timeout, read_timeout)
+        finally:
+            with self._connections_lock:
+                self._waiting.pop(request, None)
 
     def refuses(self, request):
         """True for a connection that came past max_connections."""
         return request in self._refused
+
+    def start_head_clock(self, request):
+        """A request head starts: it has head_timeout seconds to arrive. A board's stream
+        stops its waits then (and may have started the clock when the head began to
+        arrive, see head_arrived); on CPython service_actions ends late heads."""
+        deadline = compat.monotonic() + self.head_timeout
+        stream = self._streams.get(request)
+        if stream is not None:
+            stream.start_clock(deadline)
+        else:
+            with self._connections_lock:
+                self._head_deadlines[request] = deadline
+
+    def stop_head_clock(self, request):
+        stream = self._streams.get(request)
+        if stream is not None:
+            stream.stop_clock()
+        else:
+            with self._connections_lock:
+                self._head_deadlines.pop(request, None)
+                self._late.discard(request)
+
+    def head_clock_expired(self, request):
+        """True when the request's head was not in within head_timeout."""
+        stream = self._streams.get(request)
+        if stream is not None:
+            return stream.clock_expired()
+        return request in self._late
+
+    def service_actions(self):
+        """Between polls of serve_forever: end the reads of the heads that are late, so
+        their handlers answer 408 (on CPython; a board's streams watch their own)."""
+        if not self._head_deadlines:
+            return
+        now = compat.monotonic()
+        with self._connections_lock:
+            late = [r for r, deadline in self._head_deadlines.items() if deadline <= now]
+            for request in late:
+                del self._head_deadlines[request]
+                self._late.add(request)
+        for request in late:
+            compat.shutdown_read(request)
+
+    def head_arrived(self, request):
+        """A board's hook: take in what the client has sent; True once the connection's
+        next request head is read whole (or its stream is full, or ended, or the head is
+        late), so that the poll loop never serves a head that is still trickling in."""
+        return self.stream(request).read_head_ahead(self.head_timeout)
+
+    def head_begun(self, request):
+        """A board's hook: True when part of the next request head is in (its clock
+        runs)."""
+        stream = self._streams.get(request)
+        return stream is not None and stream.deadline is not None
 
     def stream(self, request):
         """A board's hook (see _socketserver): the connection's LoopStream, what its
@@ -88,11 +169,6 @@ class Server(compat.ThreadingTCPServer):
             self._streams[request] = stream
         stream.serve_from(self.poller if request is self.inline_request else None)
         return stream
-
-    def buffered(self, request):
-        """A board's hook: True when the connection's next request is read already."""
-        stream = self._streams.get(request)
-        return stream is not None and stream.buffered()
 
     def shutdown_request(self, request):
         """The handler's thread is done with the connection: close it, unless parked."""
@@ -153,7 +229,7 @@ class Server(compat.ThreadingTCPServer):
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
-                workers=None,
+                workers=None, idle_timeout=None, head_timeout=None,
                 handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
 
@@ -162,6 +238,7 @@ def make_server(port=8000, bind="", directory="static", uploads="uploads", max_u
     workers: on a board, threads that serve requests besides the poll loop's own
     (None: 0, the safe setting on a Pico W; one or two on an ESP32). CPython serves each
     connection in a thread of its own and does not use it.
+    idle_timeout, head_timeout: seconds (None: Server's defaults, 5 and 10).
     """
     try:
         os.mkdir(uploads)
@@ -171,6 +248,10 @@ def make_server(port=8000, bind="", directory="static", uploads="uploads", max_u
                     allow_origins, log_history, max_connections)
     if workers is not None:
         server.workers = workers
+    if idle_timeout is not None:
+        server.idle_timeout = idle_timeout
+    if head_timeout is not None:
+        server.head_timeout = head_timeout
     return server
 
 
