@@ -89,3 +89,9 @@ class HubHandler(RequestHandler):
     def on_close(self, code, reason):
         with self.server.members_lock:
             self.server.members.discard(self)
+
+
+class ShortTimeoutHandler(RequestHandler):
+    """Gives up on a client that stops reading (or sending) after one second."""
+
+    socket_timeout = 1
