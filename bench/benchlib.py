@@ -170,6 +170,20 @@ def read_rss(pid):
     return values["VmRSS:"], values["VmHWM:"]
 
 
+def read_threads(pid):
+    """The process's thread count (Threads: in /proc/PID/status)."""
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return None
+
+
+def count_fds(pid):
+    """The process's open file descriptors (entries of /proc/PID/fd)."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 

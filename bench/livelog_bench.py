@@ -79,9 +79,9 @@ import time
 
 from benchlib import (ACCEPT, ALL_CPUS, HOST, KIB, MB, PEERS, ROOT, apply_settings,
                       client_frame, fmt, free_port, machine_busy, make_work, own_cpu,
-                      peer_argv, pin, popen, raise_nofile, ratio, read_rss, save_results,
-                      server_cpu, spawn, stop_server, tail, unpin, upgrade_request, wait_quiet,
-                      wanted_servers)
+                      peer_argv, pin, popen, raise_nofile, ratio, read_rss, read_threads,
+                      save_results, server_cpu, spawn, stop_server, tail, unpin,
+                      upgrade_request, wait_quiet, wanted_servers)
 import benchlib
 
 RESULTS = os.path.join(ROOT, "bench", "results", "livelog.json")
@@ -582,14 +582,6 @@ def held(proc, port, cport, args):
             "kib_per_viewer": (rss - idle) / args.held / KIB, "threads_held": threads,
             "rss_after_records": rss_after, "open_seconds": opened,
             "warm_up": warm, "records_after": delivered}
-
-
-def read_threads(pid):
-    with open("/proc/%d/status" % pid) as status:
-        for line in status:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return None
 
 
 def broadcast(proc, port, cport, args, records):
