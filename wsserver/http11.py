@@ -244,8 +244,13 @@ def status_line(version, status, reason=None):
 
 
 def header_line(name, value):
-    """One response field line; CR or LF in it would split the response, so refuse them."""
+    """One response field line. CR or LF would split the response, and RFC 9110 §5.5
+    calls NUL "invalid and dangerous" too (parse_header_line refuses it)."""
     value = str(value)
-    if "\r" in value or "\n" in value or not is_token(name):
+    if _breaks_line(value) or not is_token(name):
         raise ValueError("invalid response header %r" % name)
     return "%s: %s\r\n" % (name, value)
+
+
+def _breaks_line(text):
+    return "\r" in text or "\n" in text or "\x00" in text

@@ -90,6 +90,13 @@ def test_response_lines():
     raises(ValueError, http11.header_line, "Bad Name", "a")
 
 
+def test_header_line_refuses_nul_as_the_parser_does():
+    # Found by test_fuzz_http11: header_line("0", "\x00") made a line that
+    # parse_header_line answers with 400.
+    raises(ValueError, http11.header_line, "X", "a\x00b")
+    assert status_of(head, b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n") == 400
+
+
 def test_http_error_carries_status_message_headers():
     err = HTTPError(405, "no", [("Allow", "GET")])
     assert (err.status, err.message, err.headers) == (405, "no", [("Allow", "GET")])
