@@ -240,7 +240,12 @@ def _valid_host(value):
 
 
 def status_line(version, status, reason=None):
-    return "%s %d %s\r\n" % (version, status, reason or REASONS.get(status, "Unknown"))
+    """The status line; a reason that could end it early (a user's, through
+    send_response) would let that user's text start header lines, so it is refused."""
+    reason = reason or REASONS.get(status, "Unknown")
+    if _breaks_line(reason):
+        raise ValueError("invalid reason phrase %r" % reason)
+    return "%s %d %s\r\n" % (version, status, reason)
 
 
 def header_line(name, value):

@@ -97,6 +97,13 @@ def test_header_line_refuses_nul_as_the_parser_does():
     assert status_of(head, b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n") == 400
 
 
+def test_status_line_refuses_a_reason_that_breaks_the_line():
+    # Found by test_fuzz_http11: status_line("HTTP/1.1", 100, "\r") ended the line
+    # early; a reason from send_response could have started header lines of its own.
+    for reason in ("\r", "OK\r\nSet-Cookie: a=b", "\n", "a\x00"):
+        raises(ValueError, http11.status_line, "HTTP/1.1", 200, reason)
+
+
 def test_http_error_carries_status_message_headers():
     err = HTTPError(405, "no", [("Allow", "GET")])
     assert (err.status, err.message, err.headers) == (405, "no", [("Allow", "GET")])
