@@ -51,6 +51,12 @@ def is_token(text):
     return bool(text) and all(c in _TCHAR for c in text)
 
 
+def is_digits(text):
+    """RFC 5234 DIGIT: ASCII only. CPython's str.isdigit() also takes "²" (which int()
+    refuses) and "١٢" (which it reads as 12, where a proxy would see no number)."""
+    return bool(text) and all(c in "0123456789" for c in text)
+
+
 def ascii_line(line, status, what):
     """Decode a head line that must be ASCII; any other byte is a malformed request."""
     try:
