@@ -242,7 +242,7 @@ def _valid_host(value):
     else:
         host, _, port = value.partition(":")
         chars = _REG_NAME
-    return all(c in chars for c in host) and (not port or port.isdigit())
+    return all(c in chars for c in host) and (not port or is_digits(port))
 
 
 def status_line(version, status, reason=None):

@@ -117,3 +117,10 @@ def test_host_values():
         check(value)
     for value in (b"a b", b"127.0.0.1:x", b"::1", b"[::1", b"a]:80", b"a:80:90", b"[::1]x", b"a/b"):
         assert status_of(check, value) == 400, value
+
+
+def test_host_port_takes_ascii_digits_only():
+    # Found by test_fuzz_http11: "a:\xc2\xb2" (superscript two) passed str.isdigit().
+    for value in (b"a:\xc2\xb2", b"[::1]:\xd9\xa1"):
+        request = head(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n")
+        assert status_of(http11.check_host, request) == 400, value
