@@ -18,6 +18,17 @@ targets = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_siz
 # encoded), line breaks and NUL included, which header_line must refuse.
 values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 line_ends = st.sampled_from((b"\r\n", b"\n"))
+# Fields of a well-formed head: the names the server acts on, with values made of
+# numbers (ASCII, or digits of other scripts), list commas, host prefixes and codings;
+# or any other name and value.
+numbers = st.sampled_from(("7", "08")) | st.text(st.characters(
+    whitelist_categories=("Nd", "No"), blacklist_characters="0123456789"), min_size=1, max_size=2)
+framing_fields = st.tuples(
+    st.sampled_from(("Content-Length", "Transfer-Encoding", "Host", "Connection")),
+    st.lists(numbers | st.sampled_from((",", ", ", "a:", "[::1]:", "chunked", "close")),
+             max_size=3).map("".join))
+other_fields = st.tuples(tokens, st.text(st.characters(
+    blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=20))
 
 
 @st.composite
@@ -27,7 +38,8 @@ def heads(draw, fields=st.integers(0, 8)):
     head = b"%s %s HTTP/1.%d" % (draw(tokens).encode(), draw(targets).encode(),
                                  draw(st.integers(0, 9)))
     for _ in range(draw(fields)):
-        head += end + draw(tokens).encode() + b":" + draw(values).encode()
+        name, value = draw(framing_fields | other_fields)
+        head += end + name.encode() + b":" + value.encode()
     return head + end + end
 
 
@@ -70,12 +82,24 @@ def check_framing(request):
     try:
         length = bodies.body_length(request)
         assert length == bodies.CHUNKED or length >= 0
+        # RFC 9110 §8.6: Content-Length = 1*DIGIT, ASCII digits; a length read from
+        # anything else would differ from a proxy's reading (request smuggling).
+        for value in request.headers.get_all("content-length"):
+            assert all(c in "0123456789, \t" for c in value), value
     except HTTPError as exc:
         assert exc.status in (400, 501)
     try:
         http11.check_host(request)
+        assert all(value.isascii() for value in request.headers.get_all("host"))
     except HTTPError as exc:
         assert exc.status == 400
+
+
+@fuzz(200)
+@given(st.lists(framing_fields, min_size=1, max_size=4), st.integers(0, 1))
+def test_framing_fields_give_a_length_or_an_http_error(fields, minor):
+    head = "POST / HTTP/1.%d\r\n%s\r\n" % (minor, "".join("%s: %s\r\n" % f for f in fields))
+    check_framing(http11.read_request_head(Stream(head.encode()).readline))
 
 
 @fuzz(100)
