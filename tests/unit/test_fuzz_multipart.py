@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from test_multipart import collect_parts
 
 from wsserver.http11 import HTTPError
-from wsserver.multipart import MultipartParser
+from wsserver.multipart import MultipartParser, boundary_from
 
 BOUNDARY = b"xyz--42"
 DELIMITER = b"\r\n--" + BOUNDARY
@@ -21,6 +21,8 @@ contents = st.lists(near_boundary | st.binary(max_size=12), max_size=12).map(b""
 # as %0D %0A); the quoted-string escapes '"' and '\'.
 names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
                 max_size=12)
+# RFC 2046 §5.1.1 bchars (a boundary cannot end with the space).
+BCHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? "
 content_types = st.sampled_from(("", "text/plain", "image/png", "application/x-thing"))
 
 
@@ -32,7 +34,8 @@ def forms(draw, parts=st.integers(0, 4)):
         name, filename = draw(names), draw(st.none() | names)
         content_type, content = draw(content_types), draw(contents)
         assume(DELIMITER not in content)  # the sender picks a boundary not in its data
-        body += b"--" + BOUNDARY + b"\r\n" + head(name, filename, content_type) + content
+        part_head = head(name, filename, content_type, draw(st.booleans()))
+        body += b"--" + BOUNDARY + b"\r\n" + part_head + content
         body += b"\r\n"
         default = "text/plain" if filename is None else "application/octet-stream"
         expected.append((name, filename, content_type or default, content))
@@ -40,9 +43,12 @@ def forms(draw, parts=st.integers(0, 4)):
     return expected, body
 
 
-def head(name, filename, content_type):
+def head(name, filename, content_type, extended=False):
+    """A part's head; with `extended`, the file name as filename* (RFC 8187 §3.2)."""
     disposition = 'Content-Disposition: form-data; name="%s"' % quoted(name)
-    if filename is not None:
+    if filename is not None and extended:
+        disposition += "; filename*=UTF-8''" + "".join("%%%02X" % b for b in filename.encode())
+    elif filename is not None:
         disposition += '; filename="%s"' % quoted(filename)
     lines = [disposition] + (["Content-Type: " + content_type] if content_type else [])
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -88,6 +94,27 @@ def test_any_input_gives_parts_or_a_400_however_it_is_split(data, body):
 def test_a_form_parses_back_into_its_parts(data, form):
     parts, body = form
     assert parse(body, data.draw(cut_points(len(body), most=12))) == parts
+
+
+@fuzz(200)
+@given(st.text(max_size=80) | st.builds("multipart/form-data; boundary={}".format,
+                                        st.text(max_size=72)))
+def test_any_content_type_gives_a_boundary_or_a_400(content_type):
+    try:
+        boundary = boundary_from(content_type)
+    except HTTPError as exc:
+        assert exc.status == 400
+        return
+    assert 1 <= len(boundary) <= 70 and boundary.decode() in content_type
+
+
+@fuzz(100)
+@given(st.text(BCHARS, min_size=1, max_size=70).filter(lambda b: b[-1] != " "))
+def test_a_boundary_reads_back_quoted_or_not(boundary):
+    quoted_form = 'multipart/form-data; boundary="%s"' % boundary
+    assert boundary_from(quoted_form) == boundary.encode()
+    if " " not in boundary:
+        assert boundary_from("Multipart/Form-Data;boundary=" + boundary) == boundary.encode()
 
 
 @fuzz(60)
