@@ -28,7 +28,7 @@ framing_fields = st.tuples(
     st.lists(numbers | st.sampled_from((",", ", ", "a:", "[::1]:", "chunked", "close")),
              max_size=3).map("".join))
 other_fields = st.tuples(tokens, st.text(st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=20))
+    blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=20))
 
 
 @st.composite
