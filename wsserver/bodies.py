@@ -4,7 +4,8 @@ Pure: a reader wraps injected `readline(limit)` / `readinto(buffer)` callables a
 `readinto(buffer) -> n`, 0 at the end of the body, so the upload code copies any body
 through one fixed buffer whatever its framing.
 """
-from wsserver.http11 import MAX_HEAD, MAX_HEADER_LINE, HTTPError, ascii_line, read_fields
+from wsserver.http11 import (MAX_HEAD, MAX_HEADER_LINE, HTTPError, ascii_line, is_digits,
+                             read_fields)
 
 MAX_CHUNK_LINE = 1024  # bytes of a chunk-size line with its extensions, 400 past it
 MAX_TRAILERS = 20  # trailer field lines after the last chunk, 400 past it
@@ -37,7 +38,7 @@ def body_length(request):
     if not values:
         return 0
     # RFC 9110 §8.6: a list of identical values may be taken as one; anything else is invalid.
-    if not all(v.isdigit() and v == values[0] for v in values) or len(values[0]) > 18:
+    if not all(is_digits(v) and v == values[0] for v in values) or len(values[0]) > 18:
         raise HTTPError(400, "invalid Content-Length")
     return int(values[0])
 

@@ -51,6 +51,12 @@ def is_token(text):
     return bool(text) and all(c in _TCHAR for c in text)
 
 
+def is_digits(text):
+    """RFC 5234 DIGIT: ASCII only. CPython's str.isdigit() also takes "²" (which int()
+    refuses) and "١٢" (which it reads as 12, where a proxy would see no number)."""
+    return bool(text) and all(c in "0123456789" for c in text)
+
+
 def ascii_line(line, status, what):
     """Decode a head line that must be ASCII; any other byte is a malformed request."""
     try:
@@ -236,16 +242,26 @@ def _valid_host(value):
     else:
         host, _, port = value.partition(":")
         chars = _REG_NAME
-    return all(c in chars for c in host) and (not port or port.isdigit())
+    return all(c in chars for c in host) and (not port or is_digits(port))
 
 
 def status_line(version, status, reason=None):
-    return "%s %d %s\r\n" % (version, status, reason or REASONS.get(status, "Unknown"))
+    """The status line; a reason that could end it early (a user's, through
+    send_response) would let that user's text start header lines, so it is refused."""
+    reason = reason or REASONS.get(status, "Unknown")
+    if _breaks_line(reason):
+        raise ValueError("invalid reason phrase %r" % reason)
+    return "%s %d %s\r\n" % (version, status, reason)
 
 
 def header_line(name, value):
-    """One response field line; CR or LF in it would split the response, so refuse them."""
+    """One response field line. CR or LF would split the response, and RFC 9110 §5.5
+    calls NUL "invalid and dangerous" too (parse_header_line refuses it)."""
     value = str(value)
-    if "\r" in value or "\n" in value or not is_token(name):
+    if _breaks_line(value) or not is_token(name):
         raise ValueError("invalid response header %r" % name)
     return "%s: %s\r\n" % (name, value)
+
+
+def _breaks_line(text):
+    return "\r" in text or "\n" in text or "\x00" in text

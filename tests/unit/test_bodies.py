@@ -28,6 +28,13 @@ def test_bad_or_ambiguous_framing_is_refused():
                    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"):
         assert status_of(length_of, fields) == 400, fields
     assert status_of(length_of, b"Transfer-Encoding: chunked\r\n", b"HTTP/1.0") == 400
+
+
+def test_content_length_takes_ascii_digits_only():
+    # Found by test_fuzz_http11: "\xc2\xb2" (superscript two) passed str.isdigit() and
+    # int() then raised ValueError; Arabic-Indic "\xd9\xa1\xd9\xa2" was read as 12.
+    for value in (b"\xc2\xb2", b"\xd9\xa1\xd9\xa2", b"1\xc2\xb2"):
+        assert status_of(length_of, b"Content-Length: " + value + b"\r\n") == 400, value
     assert status_of(length_of, b"Transfer-Encoding: gzip, chunked\r\n") == 501
     assert status_of(length_of, b"Transfer-Encoding: gzip\r\n") == 501
 

@@ -90,6 +90,20 @@ def test_response_lines():
     raises(ValueError, http11.header_line, "Bad Name", "a")
 
 
+def test_header_line_refuses_nul_as_the_parser_does():
+    # Found by test_fuzz_http11: header_line("0", "\x00") made a line that
+    # parse_header_line answers with 400.
+    raises(ValueError, http11.header_line, "X", "a\x00b")
+    assert status_of(head, b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n") == 400
+
+
+def test_status_line_refuses_a_reason_that_breaks_the_line():
+    # Found by test_fuzz_http11: status_line("HTTP/1.1", 100, "\r") ended the line
+    # early; a reason from send_response could have started header lines of its own.
+    for reason in ("\r", "OK\r\nSet-Cookie: a=b", "\n", "a\x00"):
+        raises(ValueError, http11.status_line, "HTTP/1.1", 200, reason)
+
+
 def test_http_error_carries_status_message_headers():
     err = HTTPError(405, "no", [("Allow", "GET")])
     assert (err.status, err.message, err.headers) == (405, "no", [("Allow", "GET")])
@@ -103,3 +117,10 @@ def test_host_values():
         check(value)
     for value in (b"a b", b"127.0.0.1:x", b"::1", b"[::1", b"a]:80", b"a:80:90", b"[::1]x", b"a/b"):
         assert status_of(check, value) == 400, value
+
+
+def test_host_port_takes_ascii_digits_only():
+    # Found by test_fuzz_http11: "a:\xc2\xb2" (superscript two) passed str.isdigit().
+    for value in (b"a:\xc2\xb2", b"[::1]:\xd9\xa1"):
+        request = head(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n")
+        assert status_of(http11.check_host, request) == 400, value

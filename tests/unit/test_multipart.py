@@ -60,8 +60,17 @@ def field(name, value):
 
 def feed_chunks(chunks, boundary=BOUNDARY, **limits):
     """Feed the chunks and collect [(name, filename, content_type, body)], checking that
-    events come as BEGIN, DATA (never empty)..., END, and that close() accepts the end."""
+    the body is complete and that close() accepts its end."""
     parser = MultipartParser(boundary, **limits)
+    parts = collect_parts(parser, chunks)
+    assert parser.done
+    parser.close()
+    return parts
+
+
+def collect_parts(parser, chunks):
+    """Feed the chunks; [(name, filename, content_type, body)] of the parts completed,
+    checking that events come as BEGIN, DATA (never empty)..., END."""
     parts = []
     current = None
     for chunk in chunks:
@@ -76,8 +85,7 @@ def feed_chunks(chunks, boundary=BOUNDARY, **limits):
                 assert kind == PART_END and value is None and current is not None
                 parts.append(tuple(current))
                 current = None
-    assert parser.done and current is None
-    parser.close()
+    assert current is None or not parser.done
     return parts
 
 
