@@ -5,7 +5,7 @@ Shared by both interpreters: plain `os` calls (`os.stat` read as a tuple), no os
 import os
 
 from wsserver import compat, httpdate, paths
-from wsserver.http11 import HTTPError
+from wsserver.http11 import HTTPError, is_digits
 
 _S_IFMT = 0o170000
 _S_IFDIR = 0o040000
@@ -50,9 +50,9 @@ def parse_range(header, size):
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
     first, dash, last = spec.strip().partition("-")
-    if not dash or not (first.isdigit() or (not first and last.isdigit())):
+    if not dash or not (is_digits(first) or (not first and is_digits(last))):
         return None
-    if last and not last.isdigit():
+    if last and not is_digits(last):
         return None
     if not first:  # suffix range: the last N bytes
         if int(last) == 0:
