@@ -69,12 +69,16 @@ class ChunkedReader:
 
     limit: largest decoded size accepted; a body growing past it raises 413 as soon as
     the chunk that crosses it is announced, before its data is read.
+    max_line, max_head: limits of the trailer section, as of a head (400 past them).
     """
 
-    def __init__(self, readline, readinto, limit=None):
+    def __init__(self, readline, readinto, limit=None, max_line=MAX_HEADER_LINE,
+                 max_head=MAX_HEAD):
         self._readline = readline
         self._readinto = readinto
         self._limit = limit
+        self._max_line = max_line
+        self._max_head = max_head
         self._left = 0
         self._done = False
         self.total = 0
@@ -113,5 +117,5 @@ class ChunkedReader:
         return size
 
     def _read_trailers(self):
-        read_fields(self._readline, MAX_HEADER_LINE, MAX_TRAILERS, MAX_HEAD, 400)
+        read_fields(self._readline, self._max_line, MAX_TRAILERS, self._max_head, 400)
         self._done = True

@@ -51,6 +51,9 @@ LOG_QUEUE = 64 if MICROPYTHON else 1000
 # MicroPython's readline(n) takes an n-byte block before it reads a byte, so the 8 KiB
 # of http11's defaults would cost a board 8 KiB of contiguous heap per line.
 BOARD_HEAD_LINE = 2048
+# All field lines of a head (or of a chunked body's trailers) on a board: a few
+# connections at the PC's 64 KiB would take all of its heap.
+BOARD_HEAD = 8192
 
 # Errors that mean "the peer went away": not worth a traceback. MicroPython lacks some
 # names, and a write to a reset peer raises errno 32 there without a name.

@@ -32,7 +32,7 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
     max_request_line = compat.BOARD_HEAD_LINE if compat.MICROPYTHON else http11.MAX_REQUEST_LINE
     max_header_line = compat.BOARD_HEAD_LINE if compat.MICROPYTHON else http11.MAX_HEADER_LINE
     max_headers = http11.MAX_HEADERS
-    max_head = http11.MAX_HEAD
+    max_head = compat.BOARD_HEAD if compat.MICROPYTHON else http11.MAX_HEAD
     #: A response head and a body up to this size leave in one write: one packet, and no
     #: Nagle / delayed-ACK stall between them.
     #: On a board, a file bigger than the copy buffer streams through it instead.
@@ -151,7 +151,8 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         `Expect: 100-continue` is told to go on only once the body is wanted.
         """
         if self.body_length == bodies.CHUNKED:
-            reader = bodies.ChunkedReader(self.rfile.readline, self.rfile.readinto, limit)
+            reader = bodies.ChunkedReader(self.rfile.readline, self.rfile.readinto, limit,
+                                          self.max_header_line, self.max_head)
         elif limit is not None and self.body_length > limit:
             raise HTTPError(413, "body of %d bytes is over the limit of %d"
                             % (self.body_length, limit))

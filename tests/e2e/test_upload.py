@@ -87,6 +87,30 @@ def test_put_chunked_raw_with_extension_and_trailer(server):
     assert (server.uploads / "t.bin").read_bytes() == b"hello\x00"
 
 
+# Five field lines of 1,900 bytes: 9.5 KB, within a PC's 64 KiB head and over a
+# board's 8 KiB. Trailers have the same limits as the head.
+BIG_FIELDS = [("X-Big-%d" % i, "b" * 1890) for i in range(5)]
+
+
+def test_head_size_limit_on_this_kind(server):
+    r = requests.get(server.url + "/uploads/", headers=dict(BIG_FIELDS), timeout=TIMEOUT)
+    assert r.status_code == (431 if server.kind.startswith("upy") else 200)
+
+
+def test_trailers_have_the_head_limits(server):
+    trailers = b"".join(b"%s: %s\r\n" % (n.encode(), v.encode()) for n, v in BIG_FIELDS)
+    body = b"5\r\nhello\r\n0\r\n" + trailers + b"\r\n"
+    with Connection(server) as conn:
+        conn.send(build("PUT", "/uploads/t.bin", [("Transfer-Encoding", "chunked")], body))
+        status = conn.read_response().status
+    if server.kind.startswith("upy"):
+        assert status == 400
+        assert server.wait_stored([]) == []
+    else:
+        assert status == 201
+        assert (server.uploads / "t.bin").read_bytes() == b"hello"
+
+
 @pytest.mark.parametrize("target", ["/uploads/..%2fescape.txt", "/uploads/%2e%2e/escape.txt",
                                     "/uploads/sub/escape.txt", "/uploads/%00escape.txt"])
 def test_put_bad_name_writes_nothing(server, target):
