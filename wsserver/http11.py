@@ -165,7 +165,7 @@ def parse_header_line(line):
         text = line.decode()
     except UnicodeError:
         raise HTTPError(400, "header is not UTF-8")
-    text = text.rstrip("\r\n")
+    text = text[:-2] if text.endswith("\r\n") else text[:-1]  # the line's end only
     if text[:1] in (" ", "\t"):
         # §5.2: a server MUST reject obs-fold (or replace it); we reject.
         raise HTTPError(400, "obsolete line folding")
@@ -174,9 +174,23 @@ def parse_header_line(line):
     if not colon or not is_token(name):
         raise HTTPError(400, "malformed header line")
     value = value.strip(" \t")
-    if "\r" in value or "\n" in value or "\x00" in value:
+    if has_control(value):
         raise HTTPError(400, "control character in header value")
     return name, value
+
+
+def has_control(text):
+    """True when text holds a control character other than tab. RFC 9110 §5.5: a field
+    value is visible characters, spaces and tabs; CR, LF and NUL in one MUST be refused
+    (they would split a message), and no other control belongs there or in a reason."""
+    if "\x7f" in text:
+        return True
+    if not text or min(text) >= " ":  # the common case, without a loop in Python
+        return False
+    for char in text:
+        if char < " " and char != "\t":
+            return True
+    return False
 
 
 def read_request_head(readline, max_line=MAX_REQUEST_LINE, max_header_line=MAX_HEADER_LINE,
@@ -249,19 +263,16 @@ def status_line(version, status, reason=None):
     """The status line; a reason that could end it early (a user's, through
     send_response) would let that user's text start header lines, so it is refused."""
     reason = reason or REASONS.get(status, "Unknown")
-    if _breaks_line(reason):
+    if has_control(reason):
         raise ValueError("invalid reason phrase %r" % reason)
     return "%s %d %s\r\n" % (version, status, reason)
 
 
 def header_line(name, value):
-    """One response field line. CR or LF would split the response, and RFC 9110 §5.5
-    calls NUL "invalid and dangerous" too (parse_header_line refuses it)."""
+    """One response field line; ValueError for a value parse_header_line would refuse
+    (see has_control)."""
     value = str(value)
-    if _breaks_line(value) or not is_token(name):
+    if has_control(value) or not is_token(name):
         raise ValueError("invalid response header %r" % name)
     return "%s: %s\r\n" % (name, value)
 
-
-def _breaks_line(text):
-    return "\r" in text or "\n" in text or "\x00" in text

@@ -28,7 +28,7 @@ framing_fields = st.tuples(
     st.lists(numbers | st.sampled_from((",", ", ", "a:", "[::1]:", "chunked", "close")),
              max_size=3).map("".join))
 other_fields = st.tuples(tokens, st.text(st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=20))
+    blacklist_categories=("Cs", "Cc")), max_size=20))
 
 
 @st.composite
@@ -73,7 +73,7 @@ def test_any_input_gives_a_request_or_an_http_error(data):
     assert http11.is_token(outcome.method) and outcome.version in ("HTTP/1.0", "HTTP/1.1")
     assert len(outcome.headers) <= LIMITS["max_headers"]
     for name, value in outcome.headers.items():
-        assert http11.is_token(name) and not set(value) & set("\r\n\x00")
+        assert http11.is_token(name) and not http11.has_control(value)
     check_framing(outcome)
 
 
@@ -127,7 +127,7 @@ def test_field_lines_formatted_by_header_line_parse_back(method, target, minor, 
             lines.append(http11.header_line(name, value))
             accepted.append((name, value))
         except ValueError:
-            assert set(value) & set("\r\n\x00")
+            assert http11.has_control(value)
     head = "%s %s HTTP/1.%d\r\n%s\r\n" % (method, target, minor, "".join(lines))
     request = http11.read_request_head(Stream(head.encode().replace(b"\r\n", end)).readline)
     assert (request.method, request.target) == (method, target)
@@ -142,7 +142,7 @@ def test_a_status_line_is_one_line_whatever_the_reason(status, reason):
     try:
         line = http11.status_line("HTTP/1.1", status, reason)
     except ValueError:
-        assert set(reason) & set("\r\n\x00")
+        assert http11.has_control(reason)
         return
     assert line.startswith("HTTP/1.1 %d " % status) and line.endswith("\r\n")
-    assert not set(line[:-2]) & set("\r\n\x00")
+    assert not http11.has_control(line[:-2])
