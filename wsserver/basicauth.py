@@ -30,11 +30,16 @@ def received_credentials(authorization):
     scheme, _, encoded = authorization.strip().partition(" ")
     if scheme.lower() != "basic":  # §2: the scheme name is case-insensitive
         return None
+    encoded = encoded.strip()
     try:
-        decoded = binascii.a2b_base64(encoded.strip())
+        decoded = binascii.a2b_base64(encoded)
     except ValueError:  # binascii.Error is one; MicroPython raises ValueError itself
         return None
-    return decoded if b":" in decoded else None
+    # Decoders skip what is not base64 (both interpreters'): only the one canonical
+    # spelling, the one clients send, is taken.
+    if binascii.b2a_base64(decoded)[:-1] != encoded.encode() or b":" not in decoded:
+        return None
+    return decoded
 
 
 def xor_equal(received, expected):

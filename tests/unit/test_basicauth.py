@@ -33,7 +33,9 @@ def test_received_credentials():
 def test_malformed_authorization_is_no_credentials():
     for value in (None, "", "Basic", "Basic ", "Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
                   "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=", "Basic ===", "Basic " + "A" * 5,
-                  basic(b"no colon"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="):
+                  basic(b"no colon"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                  "Basic %QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Basic QWxhZGRp bjpvcGVuIHNlc2FtZQ==",
+                  "Basic QWxhZGRpbjpvcGVuIHNlc2FtZR=="):  # junk, a space, non-canonical
         assert basicauth.received_credentials(value) is None, value
 
 
