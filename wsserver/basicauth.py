@@ -12,13 +12,13 @@ CHALLENGE = ("WWW-Authenticate", 'Basic realm="%s", charset="UTF-8"' % REALM)
 
 
 def expected_credentials(user_password):
-    """"user:password" (the --auth option) -> its bytes, split at the first colon as
+    """The bytes of the --auth option, USER:PASSWORD. It is split at the first colon, as
     RFC 7617 §2 splits what a client sends (a user name cannot hold a colon; a password
     can). ValueError when there is no colon or no user name."""
-    user, colon, password = user_password.partition(":")
+    user, colon, _ = user_password.partition(":")
     if not colon or not user:
         raise ValueError("credentials must be USER:PASSWORD, with a user name and a colon")
-    return (user + ":" + password).encode()
+    return user_password.encode()
 
 
 def received_credentials(authorization):
