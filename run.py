@@ -9,9 +9,19 @@ import signal
 import socket
 import sys
 
+from wsserver.basicauth import expected_credentials
 from wsserver.server import make_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_password(text):
+    """argparse type of --auth: USER:PASSWORD as given, once it has a user and a colon."""
+    try:
+        expected_credentials(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return text
 
 
 def parse_args(argv):
@@ -27,9 +37,14 @@ def parse_args(argv):
                         help="folder uploads go into (default: uploads/ next to run.py)")
     parser.add_argument("--max-upload", type=int, default=None, metavar="BYTES",
                         help="largest upload accepted, in bytes (default: no limit)")
+    parser.add_argument("--auth", type=user_password, metavar="USER:PASSWORD",
+                        help="HTTP Basic credentials every request needs, WebSockets "
+                             "included (default: none; without TLS, only as private as "
+                             "the network)")
     parser.add_argument("--allow-origin", nargs="+", action="extend", metavar="ORIGIN",
                         help="origins whose pages may open WebSockets, such as "
-                             "http://device.local:8000 (default: any)")
+                             "http://device.local:8000 (default: any; with --auth, "
+                             "only the server's own pages)")
     parser.add_argument("--log-history", type=int, default=200, metavar="N",
                         help="log records kept for viewers who join later (default 200; "
                              "0: no live log)")
@@ -67,7 +82,7 @@ def main(argv=None):
     server = make_server(port=args.port, bind=args.bind, directory=args.directory,
                          uploads=args.uploads, max_upload=args.max_upload,
                          allow_origins=args.allow_origin, log_history=args.log_history,
-                         max_connections=args.max_connections)
+                         max_connections=args.max_connections, auth=args.auth)
     stop_on_sigterm()  # before the URLs: whoever reads them may stop it at once
     port = server.server_address[1]
     for url in reachable_urls(args.bind, port):

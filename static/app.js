@@ -250,9 +250,20 @@ function accept(rec) {
   receive(rec);
 }
 
-function connect() {
+// A browser's WebSocket cannot send Authorization: behind --auth it carries the token that
+// /ws/token gives this page (the fetch sends the credentials the browser has); null without.
+async function wsUrl(path) {
+  const res = await fetch('/ws/token', {cache: 'no-store'});
+  const token = res.ok ? (await res.json()).token : null;
+  return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path +
+    (token ? '?token=' + encodeURIComponent(token) : '');
+}
+
+async function connect() {
   setState('wait', 'connecting…');
-  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/log');
+  let url;
+  try { url = await wsUrl('/ws/log'); } catch (e) { return retry(); }
+  const ws = new WebSocket(url);
   ws.onopen = () => {
     delay = 0.5;
     catchingUp = everLive;

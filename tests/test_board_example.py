@@ -91,12 +91,12 @@ def boot(tmp_path, settings, script):
 
 def test_joins_the_wifi_and_serves(tmp_path):
     out = boot(tmp_path, '{"ssid": "home", "password": "pw", "port": 8080, '
-                         '"hostname": "kitchen", "workers": 2}', r'''
+                         '"hostname": "kitchen", "workers": 2, "auth": "me:pw"}', r'''
 main.main()
 sta = WLAN.made[0]
 assert sta.joined == ("home", "pw") and network.names == ["kitchen"]
 assert served == [{"port": 8080, "directory": "static", "uploads": "uploads",
-                   "workers": 2}], served
+                   "workers": 2, "auth": "me:pw"}], served
 print("OK")
 ''')
     assert "wifi: connecting to 'home'" in out and "wifi: waiting" in out
@@ -111,7 +111,7 @@ main.main()
 ap = [w for w in WLAN.made if w.kind == "ap"][0]
 assert ap.on and ap.options == {"ssid": "wsserver-abcd"}, ap.options
 assert served == [{"port": 80, "directory": "static", "uploads": "uploads",
-                   "workers": 0}], served
+                   "workers": 0, "auth": None}], served
 print("OK")
 ''')
     assert "settings: no settings.json" in out

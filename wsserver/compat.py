@@ -281,10 +281,19 @@ def _resolves_inside(root, path):
     return (os.path.realpath(path) + "/").startswith(real_root)
 
 
-def random_token():
-    """A short random hex string for temporary file names."""
+def random_token(size=6):
+    """A random hex string of `size` bytes: short for temporary file names, longer for
+    a secret (the WebSocket token of a server with auth)."""
     import binascii
-    return binascii.hexlify(os.urandom(6)).decode()
+    return binascii.hexlify(os.urandom(size)).decode()
+
+
+# same_secret(received, expected): bytes equality whose time does not tell where, or
+# whether, they differ (credentials, tokens).
+try:
+    from hmac import compare_digest as same_secret
+except ImportError:  # MicroPython: no hmac (micropython-lib's lacks compare_digest)
+    from wsserver.basicauth import xor_equal as same_secret
 
 
 def set_timeouts(sock, seconds):

@@ -1,5 +1,6 @@
 """The request handler that wsserver serves with, and its routes (DESIGN.md, Contract)."""
 from wsserver import paths
+from wsserver.authmixin import TOKEN_PATH, AuthMixIn
 from wsserver.files import FileServiceMixIn
 from wsserver.http11 import HTTPError
 from wsserver.httphandler import HTTPRequestHandler
@@ -11,9 +12,11 @@ ECHO = "/ws/echo"
 LOG = "/ws/log"
 
 
-class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestHandler):
+class RequestHandler(AuthMixIn, WebSocketMixIn, FileServiceMixIn, UploadMixIn,
+                     HTTPRequestHandler):
     """Static files from `server.directory`; uploads into `server.uploads` under /uploads/;
-    the live log at /ws/log (when the server has a log hub); WebSocket echo at /ws/echo.
+    the live log at /ws/log (when the server has a log hub); WebSocket echo at /ws/echo;
+    the WebSocket token at /ws/token. With server credentials, every request needs them.
 
     Subclass it to add routes: override a `do_<METHOD>` and call this class's method
     for the paths you do not handle.
@@ -27,6 +30,7 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
             self.close_connection = True
             raise HTTPError(503, "too many connections (at most %d)"
                             % self.server.max_connections, [("Retry-After", "1")])
+        self.check_access()
         HTTPRequestHandler.dispatch(self)
 
     def upload_target(self):
@@ -64,6 +68,8 @@ class RequestHandler(WebSocketMixIn, FileServiceMixIn, UploadMixIn, HTTPRequestH
             raise HTTPError(404, "this server keeps no live log")
         if self.path in self.websocket_paths:
             return self.accept_websocket()
+        if self.path == TOKEN_PATH:
+            return self.send_token()
         if self.path == UPLOADS:
             return self.redirect(UPLOADS + "/")
         name = self.upload_target()

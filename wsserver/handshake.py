@@ -55,16 +55,23 @@ def _check_key(keys):
     return key
 
 
-def check_origin(origin, allowed):
-    """403 for a browser page from an origin not in `allowed` (§4.2.2 item 4; §10.2).
+def check_origin(origin, allowed, own_host=None):
+    """403 for a browser page from an origin not allowed (§4.2.2 item 4; §10.2).
 
-    allowed: list of origins such as "http://device.local:8000", or None for any.
-    Clients that are not browsers send no Origin and are not refused.
+    allowed: list of origins such as "http://device.local:8000"; or None: then only the
+    server's own pages when own_host (the request's Host) is given, any page when not.
+    A page is the server's own when its origin, without the scheme, is the Host: a page
+    of another site cannot open a WebSocket with the browser's credentials for this one
+    (cross-site WebSocket hijacking). Clients that are not browsers send no Origin and
+    are not refused.
     """
-    if allowed is None or origin is None:
+    if origin is None:
         return
-    if origin.lower() not in [item.lower() for item in allowed]:
-        raise HTTPError(403, "origin %s is not allowed" % origin)
+    if allowed is not None:
+        if origin.lower() not in [item.lower() for item in allowed]:
+            raise HTTPError(403, "origin %s is not allowed" % origin)
+    elif own_host is not None and origin.partition("://")[2].lower() != own_host.lower():
+        raise HTTPError(403, "origin %s is not this server's own (%s)" % (origin, own_host))
 
 
 def choose_subprotocol(headers, supported):

@@ -3,7 +3,7 @@ and the functions that make and run one (`make_server`, `serve`).
 """
 import os
 
-from wsserver import compat, frames
+from wsserver import basicauth, compat, frames
 from wsserver.handler import RequestHandler
 from wsserver.loghub import LogHub
 from wsserver.loopstream import LoopStream
@@ -25,9 +25,12 @@ class Server(compat.ThreadingTCPServer):
 
     Attributes the handlers read: `directory` (static root), `uploads` (upload folder),
     `max_upload` (bytes, None for no limit), `allow_origins` (origins whose pages may
-    open WebSockets, None for any), `log_hub` (the live log: the process's log records,
-    the last `log_history` of them kept, and on MicroPython print() output too; None
-    when log_history is 0), `max_connections` (more are answered 503).
+    open WebSockets, None for any), `credentials` (bytes of "user:password" every
+    request must carry, None for none), `ws_token` (what a WebSocket URL may carry
+    instead), `own_origin_only` (with credentials and no allow_origins: only the
+    server's own pages may open WebSockets), `log_hub` (the live log: the process's
+    log records, the last `log_history` of them kept, and on MicroPython print() output
+    too; None when log_history is 0), `max_connections` (more are answered 503).
     `server_close()` closes WebSockets with 1001, hangs up
     every other connection and waits for its thread, so uploads cut short remove
     their temporary files before the process exits.
@@ -46,11 +49,15 @@ class Server(compat.ThreadingTCPServer):
     head_timeout = 10
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
-                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None):
+                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
+                 auth=None):
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
         self.allow_origins = allow_origins
+        self.credentials = basicauth.expected_credentials(auth) if auth is not None else None
+        self.ws_token = compat.random_token(16).encode() if auth is not None else None
+        self.own_origin_only = auth is not None and allow_origins is None
         self.max_connections = max_connections or DEFAULT_MAX_CONNECTIONS
         self.log_hub = LogHub(log_history) if log_history else None
         self._log_handler = compat.attach_to_logging(self.log_hub) if log_history else None
@@ -229,7 +236,7 @@ class Server(compat.ThreadingTCPServer):
 
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
-                workers=None, idle_timeout=None, head_timeout=None,
+                workers=None, idle_timeout=None, head_timeout=None, auth=None,
                 handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
 
@@ -239,13 +246,17 @@ def make_server(port=8000, bind="", directory="static", uploads="uploads", max_u
     (None: 0, the safe setting on a Pico W; one or two on an ESP32). CPython serves each
     connection in a thread of its own and does not use it.
     idle_timeout, head_timeout: seconds (None: Server's defaults, 5 and 10).
+    auth: "user:password" (split at the first colon) that every request must carry,
+    HTTP Basic; a WebSocket may carry the token of GET /ws/token instead, and only the
+    server's own pages may open one unless allow_origins lists others (None: no auth).
+    ValueError when it has no colon or no user name.
     """
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
     server = Server((bind, port), handler_class, directory, uploads, max_upload,
-                    allow_origins, log_history, max_connections)
+                    allow_origins, log_history, max_connections, auth)
     if workers is not None:
         server.workers = workers
     if idle_timeout is not None:

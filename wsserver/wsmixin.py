@@ -63,7 +63,8 @@ class WebSocketMixIn:
     def accept_websocket(self):
         """Answer the handshake with 101 and park the connection, or raise HTTPError."""
         key = handshake.check_request(self.request_head)
-        handshake.check_origin(self.headers.get("origin"), self.server.allow_origins)
+        own_host = self.headers.get("host", "") if self.server.own_origin_only else None
+        handshake.check_origin(self.headers.get("origin"), self.server.allow_origins, own_host)
         self.subprotocol = handshake.choose_subprotocol(self.headers, self.subprotocols)
         self.close_connection = False  # the 101 says "Connection: Upgrade", not "close"
         self.send_response(101)

@@ -8,6 +8,9 @@ settings.json (next to this file, at the board's root; see settings.example.json
                       0, right for a Pico W; 1 or 2 on an ESP32 serve the page during
                       an upload)
   "ap_password"       optional: WPA2 password (8+ characters) of the fallback access point
+  "auth"              optional: "user:password" that every request must carry (HTTP
+                      Basic: the browser asks once); without it anyone on the network
+                      may upload, delete and read the live log
 
 When there is no network to join (no settings, or the Wi-Fi does not answer within
 CONNECT_TIMEOUT), the board opens its own access point, "wsserver-XXXX" (the end of its
@@ -148,7 +151,7 @@ def main():
     if joined and settings.get("hostname"):
         print("wsserver: or %s" % url(settings["hostname"] + ".local", settings["port"]))
     wsserver.serve(port=settings["port"], directory="static", uploads="uploads",
-                   workers=settings.get("workers", 0))
+                   workers=settings.get("workers", 0), auth=settings.get("auth"))
 
 
 if __name__ == "__main__":

@@ -89,11 +89,13 @@ def browser(playwright_driver, tmp_path):
     """A fresh headless Chromium (its own user data dir), phone or desktop per test."""
     contexts = []
 
-    def open_browser(width=1280, height=800, mobile=False):
+    def open_browser(width=1280, height=800, mobile=False, **options):
+        """options: more of launch_persistent_context's (http_credentials=...)."""
         context = playwright_driver.chromium.launch_persistent_context(
             str(tmp_path / ("profile%d" % len(contexts))), executable_path=CHROMIUM,
             headless=True, args=CHROMIUM_ARGS, viewport={"width": width, "height": height},
-            is_mobile=mobile, has_touch=mobile, device_scale_factor=2 if mobile else 1)
+            is_mobile=mobile, has_touch=mobile, device_scale_factor=2 if mobile else 1,
+            **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

@@ -60,3 +60,20 @@ def test_serve_takes_the_same_options_as_keywords(tmp_path):
     assert sorted(os.listdir(tmp_path / "up")) == []
     process.stdout.close()
     process.stderr.close()
+
+
+def test_run_py_auth_protects_the_page(tmp_path):
+    process, port, uploads = start_run_py(tmp_path, "--auth", "me:se:cret")
+    url = "http://127.0.0.1:%d/" % port
+    refused = requests.get(url, timeout=TIMEOUT)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Basic realm="wsserver", charset="UTF-8"'
+    assert requests.get(url, auth=("me", "se:cret"), timeout=TIMEOUT).text == "<h1>hello</h1>"
+    assert stop(process, signal.SIGTERM) == 0
+
+
+def test_run_py_refuses_auth_without_a_colon():
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "run.py"), "--auth", "secret"],
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 2
+    assert "argument --auth: credentials must be USER:PASSWORD" in result.stderr

@@ -80,6 +80,22 @@ def test_origin_allow_list():
     assert err.status == 403
 
 
+def test_origin_own_host_only():
+    """With own_host (a server with auth and no allow list): the server's own pages."""
+    handshake.check_origin(None, None, "device.local:8000")  # not a browser
+    handshake.check_origin("http://device.local:8000", None, "device.local:8000")
+    handshake.check_origin("https://Device.Local", None, "device.local")
+    for origin in ("http://evil.example", "http://device.local:8001", "http://device.local",
+                   "null", "http://evil.example/device.local:8000"):
+        err = raises(HTTPError, handshake.check_origin, origin, None, "device.local:8000")
+        assert err.status == 403, origin
+    # An allow list replaces the default: the server's own origin is then one to list.
+    handshake.check_origin("http://good.example", ["http://good.example"], "device.local:8000")
+    err = raises(HTTPError, handshake.check_origin, "http://device.local:8000",
+                 ["http://good.example"], "device.local:8000")
+    assert err.status == 403
+
+
 def test_subprotocol_is_the_servers_first_choice_among_offered():
     def offered(*lines):
         return request(fields=without("x", *[b"Sec-WebSocket-Protocol: " + v for v in lines])).headers
