@@ -47,6 +47,7 @@ UPY_HEAP = os.environ.get("WSSERVER_TEST_HEAP", "6M")
 START_TIMEOUT = 10  # seconds for the subprocess to accept its first connection
 STOP_TIMEOUT = 10
 LOG_TAIL = 300  # lines of the subprocess's output shown for a failing test
+POLL_INTERVAL = 0.005  # the in-process server's: how long its shutdown() may wait
 
 
 def pytest_configure(config):
@@ -219,7 +220,7 @@ def start_server(server_kind, tmp_path, info_level):
         if server_kind == "cpython":
             options.setdefault("bind", "127.0.0.1")
             server = make_server(port=0, directory=str(static), uploads=str(uploads), **options)
-            server.start()
+            server.start(POLL_INTERVAL)
             running = Running(server_kind, server.server_address[1], static, uploads, server=server)
             started.append((running, None))
             return running
