@@ -58,6 +58,7 @@ LOG_TAIL = 300  # lines of the subprocess's output shown for a failing test
 POLL_INTERVAL = 0.005  # the in-process server's: how long its shutdown() may wait
 RESET_TIMEOUT = 10  # seconds for a shared process to answer a reset (it waits 3 s at most)
 STARTS = {"fresh": 0, "shared": 0, "reused": 0, "replaced busy": 0}  # the summary's figures
+UNANSWERED = []  # a shared process's output after a reset it did not answer in time
 
 
 def pytest_configure(config):
@@ -84,6 +85,9 @@ def pytest_terminal_summary(terminalreporter):
             "e2e MicroPython servers: %(fresh)d started for one test, %(shared)d shared by "
             "a module's tests (%(reused)d reuses), %(replaced busy)d replaced as connections "
             "stayed open" % STARTS)
+    for output in UNANSWERED:
+        terminalreporter.write_line("a reset was not answered in %d s; the output after it:\n%s"
+                                    % (RESET_TIMEOUT, output))
 
 
 class Running:
@@ -224,17 +228,18 @@ class Subprocess:
             self.process.stdin.flush()
         except OSError:
             return False
-        ready, busy = "upy_launch: ready %d" % self.resets, "upy_launch: busy %d " % self.resets
+        ready, busy = "upy_launch: ready %d\n" % self.resets, "upy_launch: busy %d " % self.resets
         deadline = time.monotonic() + RESET_TIMEOUT
         with self.changed:
             while time.monotonic() < deadline:
                 for line in self.lines[begin:]:
-                    if line.startswith(busy):
+                    if busy in line:
                         STARTS["replaced busy"] += 1
                         return False
-                    if line == ready:
+                    if ready in line + "\n":
                         return True
                 self.changed.wait(0.1)
+            UNANSWERED.append("\n".join(self.lines[begin:][-20:]))
         return False
 
     def show_output(self, start=0):

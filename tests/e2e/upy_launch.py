@@ -15,8 +15,10 @@ Every further line is a reset, for the next test of a module that shares this pr
 (at most IDLE_WAIT seconds), the server serves the new folders and its live log history
 is emptied, as a fresh server's would be; then "upy_launch: ready N" on standard output
 (or "upy_launch: busy N" when connections stayed open: the caller starts a fresh process).
+The answer is looked for anywhere in a line: another thread's print may share it.
 Written in the MicroPython subset (no f-strings' !a, no argparse, no `with socket`).
 """
+import _thread
 import gc
 import json
 import sys
@@ -39,11 +41,31 @@ server.workers = config["workers"]  # the board stand-in's threads, started by s
 print("upy_launch: serving on port %d with %d workers" % (config["port"], server.workers))
 server.start()
 IDLE_WAIT = 3000  # ms
+# A parked WebSocket leaves the server's count in _ws_lost (unpark), which then logs its
+# "closed" record and runs on_close: a reset waits for the calls still under way.
+losing = [0]
+losing_lock = _thread.allocate_lock()
+ws_lost = server.RequestHandlerClass._ws_lost
+
+
+def counted_ws_lost(handler, why):
+    with losing_lock:
+        losing[0] += 1
+    try:
+        ws_lost(handler, why)
+    finally:
+        with losing_lock:
+            losing[0] -= 1
+
+
+server.RequestHandlerClass._ws_lost = counted_ws_lost
 
 
 def connections():
     with server._connections_lock:
-        return len(server._connections) + len(server._parked)
+        count = len(server._connections) + len(server._parked)
+    with losing_lock:  # after the count: a connection unparked is then seen here
+        return count + losing[0]
 
 
 def reset(command):
