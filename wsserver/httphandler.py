@@ -77,8 +77,18 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         raise HTTPError(408, "request head not complete within %s s" % self.server.head_timeout)
 
     def handle_one_request(self):
-        """Read one request, dispatch it, and answer any error it raises."""
+        """Read one request, dispatch it, and answer any error it raises. A client gone
+        meanwhile (even while its error is answered) costs a DEBUG line."""
         self._reset()
+        try:
+            self._serve_request()
+        except OSError as exc:
+            if not compat.is_disconnect(exc):
+                raise
+            log.debug("%s: connection lost (%s)", self.address_string(), exc)
+            self.close_connection = True
+
+    def _serve_request(self):
         try:
             request = self.read_head()
             if request is None:
@@ -91,11 +101,6 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
                 self.close_connection = True
         except HTTPError as err:
             self.fail(err)
-        except OSError as exc:
-            if not compat.is_disconnect(exc):
-                raise
-            log.debug("%s: connection lost (%s)", self.address_string(), exc)
-            self.close_connection = True
 
     def _reset(self):
         self._head = []
