@@ -2,8 +2,8 @@
 
 `server` is a running server with empty static and uploads folders under tmp_path;
 `start_server(**options)` starts one with make_server() keyword options
-(max_upload=..., handler_class=...). Each yields a `Running` record and stops the
-server afterwards.
+(max_upload=..., handler_class=...), and `log_level` (logging.DEBUG: the server's
+DEBUG lines too). Each yields a `Running` record and stops the server afterwards.
 
 Every test that uses them runs once per kind of server (`server_kind`, shown in the test
 id):
@@ -98,10 +98,12 @@ class Running:
     subprocess, once its standard input ends).
     """
 
-    def __init__(self, kind, port, static, uploads, server=None, process=None):
+    def __init__(self, kind, port, static, uploads, server=None, process=None, output=None):
         self.kind = kind
         self.server = server
         self.process = process
+        #: For the MicroPython kinds: the server's output during the test, so far.
+        self.output = output
         self.host, self.port = "127.0.0.1", port
         self.url = "http://%s:%d" % (self.host, self.port)
         self.static = static
@@ -153,6 +155,7 @@ class Subprocess:
         options.pop("bind", None)
         self.config = {"root": ROOT, "workers": workers, "directory": str(static),
                        "uploads": str(uploads), "options": options,
+                       "log_level": options.pop("log_level", logging.INFO),
                        "handler": handler and [handler.__module__, handler.__name__]}
         if handler is not None:
             assert handler.__module__ == "handlers", (
@@ -210,9 +213,10 @@ class Subprocess:
         self.process.wait()
         return False
 
-    def read_output(self):
+    def read_output(self, start=0):
+        """The output from line `start` on."""
         with self.changed:
-            return "\n".join(self.lines)
+            return "\n".join(self.lines[start:])
 
     def reset(self, static, uploads):
         """Serve static and uploads for the next test, once the last one's connections
@@ -309,6 +313,7 @@ def start_server(server_kind, tmp_path, info_level):
         uploads.mkdir()
         if server_kind == "cpython":
             options.setdefault("bind", "127.0.0.1")
+            logging.getLogger("wsserver").setLevel(options.pop("log_level", logging.INFO))
             server = make_server(port=0, directory=str(static), uploads=str(uploads), **options)
             server.start(POLL_INTERVAL)
             running = Running(server_kind, server.server_address[1], static, uploads, server=server)
@@ -317,7 +322,8 @@ def start_server(server_kind, tmp_path, info_level):
         process = Subprocess(WORKERS[server_kind], static, uploads, options)
         port = process.start()
         STARTS["fresh"] += 1
-        running = Running(server_kind, port, static, uploads, process=process.process)
+        running = Running(server_kind, port, static, uploads, process=process.process,
+                          output=process.read_output)
         started.append((running, process))
         return running
 
@@ -359,7 +365,8 @@ def server(request, server_kind, start_server, shared_processes, tmp_path):
         port = process.start()
         STARTS["shared"] += 1
     start = len(process.lines)
-    running = Running(server_kind, port, static, uploads, process=process.process)
+    running = Running(server_kind, port, static, uploads, process=process.process,
+                      output=lambda: process.read_output(start))
     yield running
     died = process.process.poll()
     if running.stopped or died is not None or getattr(request.node, "failed_phase", None):

@@ -4,8 +4,8 @@
 
 CONFIG_JSON_LINE, the first line of standard input (the unix port dies on an argument of
 256 bytes or more, "FATAL: uncaught NLR"): {"root": repo root, "port": N, "directory":
-..., "uploads": ..., "workers": N, "options": {make_server keywords}, "handler": [module,
-class] or null}. The handler's module is looked up next to this file
+..., "uploads": ..., "workers": N, "options": {make_server keywords}, "log_level": 10
+for DEBUG lines too (20: INFO and up), "handler": [module, class] or null}. The handler's module is looked up next to this file
 (tests/e2e/handlers.py). Serves in a background thread (server.start()) until standard
 input ends, then stops as embedding code would: shutdown(), server_close(). Not with
 Ctrl-C: a KeyboardInterrupt can strike while another thread holds the heap locked
@@ -29,7 +29,10 @@ here = sys.argv[0].rsplit("/", 1)[0] if "/" in sys.argv[0] else "."
 sys.path.insert(0, config["root"])
 sys.path.insert(0, here)
 
-from wsserver.server import make_server  # noqa: E402 (after the path is set)
+from wsserver import compat  # noqa: E402 (after the path is set)
+from wsserver.server import make_server  # noqa: E402
+
+compat.PrintLogger.level = config.get("log_level", 20)
 
 options = config["options"]
 if config.get("handler"):
