@@ -908,7 +908,8 @@ def save(monitor, tally, baseline, after, args, verdict):
 # (option, default, what it sets): seconds and MiB, then client threads of each kind.
 SETTINGS = (
     ("--duration", 600.0, "seconds of load"),
-    ("--warmup", 15.0, "seconds of the same load before the baseline"),
+    ("--warmup", 60.0, "seconds of the same load before the baseline (the allocator's "
+                       "working set grows through the first minutes of load)"),
     ("--sample", 5.0, "seconds between samples of the server"),
     ("--settle", 120.0, "at most this many seconds for the server to come back to its "
                         "baseline after the load"),
