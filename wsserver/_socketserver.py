@@ -28,6 +28,10 @@ class TCPServer:
     timeout = None
     #: Threads that serve requests; 0: serve them in the thread of serve_forever.
     workers = 0
+    #: When every worker is busy, ms to wait for one before the loop's thread serves the
+    #: request: a worker that has just answered (a WebSocket handshake, say) is back in
+    #: a moment, and the loop's thread is better kept free for new connections.
+    worker_grace_ms = 20
     #: Seconds a connection may wait for its next (or first) request.
     idle_timeout = 5
     poller = None
@@ -144,6 +148,12 @@ class TCPServer:
         self._dispatch(request, entry[0])
 
     def _dispatch(self, request, client_address):
+        """To a free worker; else, after worker_grace_ms, in the loop's own thread (which
+        then takes no new connection until the request is done)."""
+        for _ in range(self.worker_grace_ms if self._workers is not None else 0):
+            if self._hand_to_worker(request, client_address):
+                return
+            time.sleep_ms(1)  # lets a worker that is finishing a request come back
         if not self._hand_to_worker(request, client_address):
             self._serve_inline(request, client_address)
 
