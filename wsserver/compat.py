@@ -296,13 +296,14 @@ except ImportError:  # MicroPython: no hmac (micropython-lib's lacks compare_dig
     from wsserver.basicauth import xor_equal as same_secret
 
 
-def set_timeouts(sock, seconds):
+def set_timeouts(sock, seconds, writes=True):
     """Close a connection whose client stays silent, or stops reading, for `seconds`.
 
     On Linux the kernel enforces it (SO_RCVTIMEO/SO_SNDTIMEO): settimeout() would cost
     a poll() before every recv and send. A timed-out read then looks like the end of the
     stream to rfile and a timed-out write raises EAGAIN: either way the handler closes
-    the connection, as it would on a timeout exception.
+    the connection, as it would on a timeout exception. writes=False changes how long a
+    read may wait only (elsewhere than on Linux, both).
     """
     if seconds is None:
         return
@@ -311,24 +312,10 @@ def set_timeouts(sock, seconds):
         import struct
         timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        if writes:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
     else:
         sock.settimeout(seconds)
-
-
-def wait_for_bytes(sock, rfile, seconds, read_timeout):
-    """True once rfile has a byte to read (buffered already, or from the client within
-    `seconds`); False at the end of the stream or after `seconds` of silence. Then
-    reads time out after `read_timeout` again (see set_timeouts)."""
-    set_timeouts(sock, seconds)
-    try:
-        return bool(rfile.peek(1))
-    except OSError as exc:
-        if is_disconnect(exc):
-            return False
-        raise
-    finally:
-        set_timeouts(sock, read_timeout)
 
 
 def read_range(path, offset, count):

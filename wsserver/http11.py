@@ -179,16 +179,20 @@ def parse_header_line(line):
     return name, value
 
 
+# The common case at C speed where str has isprintable() (CPython, not MicroPython):
+# printable text holds no control character. A tab, and some non-ASCII text, are not
+# "printable": for them the loop in has_control decides.
+_isprintable = getattr(str, "isprintable", None)
+
+
 def has_control(text):
     """True when text holds a control character other than tab. RFC 9110 §5.5: a field
     value is visible characters, spaces and tabs; CR, LF and NUL in one MUST be refused
     (they would split a message), and no other control belongs there or in a reason."""
-    if "\x7f" in text:
-        return True
-    if not text or min(text) >= " ":  # the common case, without a loop in Python
+    if _isprintable is not None and _isprintable(text):
         return False
     for char in text:
-        if char < " " and char != "\t":
+        if (char < " " and char != "\t") or char == "\x7f":
             return True
     return False
 

@@ -41,7 +41,17 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
 
     def setup(self):
         compat.set_timeouts(self.request, self.socket_timeout)
+        self._read_wait = self.socket_timeout
         compat.StreamRequestHandler.setup(self)
+
+    def _reads_may_wait(self, seconds):
+        """CPython: how long one read may wait for the client: the server's idle_timeout
+        for a request head (and between requests), socket_timeout inside a body. Set
+        only when it changes, so a request without a body costs no system call for it.
+        (A board's poll loop and LoopStream keep their own.)"""
+        if seconds != self._read_wait and not compat.SERVER_WATCHES_IDLE:
+            compat.set_timeouts(self.request, seconds, writes=False)
+            self._read_wait = seconds
 
     def handle(self):
         self.close_connection = True
@@ -59,18 +69,24 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         A board's poll loop has waited before the handler runs."""
         if compat.SERVER_WATCHES_IDLE:
             return True
-        return self.server.wait_for_request(self.connection, self.rfile, self.socket_timeout)
+        self._reads_may_wait(self.server.idle_timeout)
+        return self.server.wait_for_request(self.connection, self.rfile)
 
     def read_head(self):
         """The request head, None when the client closed first. However slowly the
-        client sends it, it must be in within the server's head_timeout: else 408."""
-        self.server.start_head_clock(self.connection)
+        client sends it, it must be in within the server's head_timeout, and a pause in
+        it may last idle_timeout: else 408."""
+        started = compat.monotonic()
+        self.server.start_head_clock(self.connection, started + self.server.head_timeout)
         try:
             return http11.read_request_head(
                 self.rfile.readline, self.max_request_line, self.max_header_line,
                 self.max_headers, self.max_head)
         except (HTTPError, OSError) as exc:
-            if not (self.server.head_clock_expired(self.connection) or compat.is_timeout(exc)):
+            # On CPython a read that timed out looks like the end of the stream (see
+            # compat.set_timeouts): a head cut short after idle_timeout is a late one.
+            if not (self.server.head_clock_expired(self.connection) or compat.is_timeout(exc)
+                    or compat.monotonic() - started >= self.server.idle_timeout):
                 raise
         finally:
             self.server.stop_head_clock(self.connection)
@@ -163,6 +179,7 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
                             % (self.body_length, limit))
         else:
             reader = bodies.LengthReader(self.rfile.readinto, self.body_length)
+        self._reads_may_wait(self.socket_timeout)
         if self._send_continue:
             self._send_continue = False
             self.wfile.write(_CONTINUE)

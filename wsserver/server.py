@@ -71,7 +71,7 @@ class Server(compat.ThreadingTCPServer):
         self._connections = set()
         self._refused = set()  # connections past max_connections: answered 503
         self._streams = {}  # a board's connection -> its LoopStream (see stream())
-        self._waiting = {}  # CPython: idle connection -> since when (see wait_for_request)
+        self._waiting = {}  # CPython: connections waiting for a request, oldest first
         self._head_deadlines = {}  # CPython: connection -> when its head is late
         self._late = set()  # CPython: connections whose head came too late
         self._connections_lock = compat.allocate_lock()
@@ -87,51 +87,59 @@ class Server(compat.ThreadingTCPServer):
     def process_request(self, request, client_address):
         with self._connections_lock:
             if self.full():
-                if self._waiting:  # CPython (a board's loop has made room already)
-                    oldest = min(self._waiting, key=self._waiting.get)
-                    del self._waiting[oldest]
-                    compat.shutdown_read(oldest)  # it ends its wait, and closes
+                idle = self._take_oldest_waiting()  # CPython (a board's loop made room)
+                if idle is not None:
+                    compat.shutdown_read(idle)  # it ends its wait, and closes
                 else:
                     self._refused.add(request)  # its handler answers 503
             self._connections.add(request)
         compat.ThreadingTCPServer.process_request(self, request, client_address)
 
-    def wait_for_request(self, request, rfile, read_timeout):
+    def wait_for_request(self, request, rfile):
         """CPython: wait for the connection's next (or first) request to start arriving:
-        True then; False after idle_timeout, or when a new connection took its place
-        because the server was full. (A board's poll loop waits instead.)"""
-        with self._connections_lock:
-            self._waiting[request] = compat.monotonic()
+        True then; False when its reads time out (the handler set them to idle_timeout),
+        or when a new connection took its place because the server was full. (A board's
+        poll loop waits instead.) No lock: a dict operation is atomic in CPython."""
+        self._waiting[request] = True
         try:
-            return compat.wait_for_bytes(request, rfile, self.idle_timeout, read_timeout)
+            return bool(rfile.peek(1))
+        except OSError as exc:
+            if compat.is_disconnect(exc):
+                return False
+            raise
         finally:
-            with self._connections_lock:
-                self._waiting.pop(request, None)
+            self._waiting.pop(request, None)
+
+    def _take_oldest_waiting(self):
+        """The connection that has waited longest for a request (a dict keeps its
+        insertion order), taken from the waiting ones; None when none waits."""
+        for request in list(self._waiting):
+            if self._waiting.pop(request, None) is not None:
+                return request
+        return None
 
     def refuses(self, request):
         """True for a connection that came past max_connections."""
         return request in self._refused
 
-    def start_head_clock(self, request):
-        """A request head starts: it has head_timeout seconds to arrive. A board's stream
-        stops its waits then (and may have started the clock when the head began to
-        arrive, see head_arrived); on CPython service_actions ends late heads."""
-        deadline = compat.monotonic() + self.head_timeout
+    def start_head_clock(self, request, deadline):
+        """A request head starts: it must be in by `deadline` (compat.monotonic()). A
+        board's stream stops its waits then (and may have started the clock as the head
+        began to arrive, see head_arrived); on CPython service_actions ends late heads.
+        No lock on CPython: each step is one atomic dict or set operation."""
         stream = self._streams.get(request)
         if stream is not None:
             stream.start_clock(deadline)
         else:
-            with self._connections_lock:
-                self._head_deadlines[request] = deadline
+            self._head_deadlines[request] = deadline
 
     def stop_head_clock(self, request):
         stream = self._streams.get(request)
         if stream is not None:
             stream.stop_clock()
         else:
-            with self._connections_lock:
-                self._head_deadlines.pop(request, None)
-                self._late.discard(request)
+            self._head_deadlines.pop(request, None)
+            self._late.discard(request)
 
     def head_clock_expired(self, request):
         """True when the request's head was not in within head_timeout."""
@@ -146,13 +154,11 @@ class Server(compat.ThreadingTCPServer):
         if not self._head_deadlines:
             return
         now = compat.monotonic()
-        with self._connections_lock:
-            late = [r for r, deadline in self._head_deadlines.items() if deadline <= now]
-            for request in late:
-                del self._head_deadlines[request]
+        for request, deadline in list(self._head_deadlines.items()):
+            # Whoever pops first, this or stop_head_clock, decides.
+            if deadline <= now and self._head_deadlines.pop(request, None) is not None:
                 self._late.add(request)
-        for request in late:
-            compat.shutdown_read(request)
+                compat.shutdown_read(request)
 
     def head_arrived(self, request):
         """A board's hook: take in what the client has sent; True once the connection's
