@@ -1,5 +1,6 @@
-"""HTTPS and WSS: the CPython server with make_server(certfile=..., keyfile=...), with a
-self-signed certificate made here by openssl. Everything the plain server does must work through TLS: keep-alive, uploads,
+"""HTTPS and WSS: the CPython server with make_server(certfile=..., keyfile=...), and
+run.py with --certfile/--keyfile, with a self-signed certificate made here by openssl.
+Everything the plain server does must work through TLS: keep-alive, uploads,
 downloads (no os.sendfile there), ranges, timeouts, WebSockets parked in the poller.
 
 CPython only, so these tests start their server themselves rather than through the
@@ -9,6 +10,7 @@ import http.client
 import json
 import logging
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -20,6 +22,7 @@ import websocket
 
 from conftest import POLL_INTERVAL
 from rawws import OP_BINARY, WSConnection, check_accepted, encode_frame, parse_close
+from runprocess import start_run_py, stop
 from wsserver.server import make_server
 
 TIMEOUT = 10
@@ -255,3 +258,10 @@ def test_stop_closes_wss_clients_with_1001(tls_server):
         viewer.close()
         stopper.join(TIMEOUT)
 
+
+def test_run_py_serves_https(certificate, tmp_path):
+    process, port, uploads = start_run_py(tmp_path, "--certfile", certificate[0],
+                                          "--keyfile", certificate[1])
+    url = "https://127.0.0.1:%d/" % port
+    assert requests.get(url, verify=certificate[0], timeout=TIMEOUT).text == "<h1>hello</h1>"
+    assert stop(process, signal.SIGTERM) == 0
