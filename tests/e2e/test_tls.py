@@ -22,7 +22,7 @@ import websocket
 
 from conftest import POLL_INTERVAL
 from rawws import OP_BINARY, WSConnection, check_accepted, encode_frame, parse_close
-from runprocess import start_run_py, stop
+from runprocess import start_run_py, stop, wait_for
 from wsserver.server import make_server
 
 TIMEOUT = 10
@@ -231,7 +231,9 @@ def test_connection_cap_503_and_eviction_of_the_idle(start_tls):
     with running.raw_tls() as idle:  # a keep-alive connection waiting for its next request
         idle.sendall(b"GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert idle.recv(4096).startswith(b"HTTP/1.1 200 ")
+        assert wait_for(lambda: running.server._waiting)  # its thread waits again
         assert running.get("/a.txt").content == b"a"  # the idle one made room
+    assert wait_for(lambda: not running.server.full())  # that request's connection closed
     ws = running.websocket("/ws/echo")
     try:
         assert running.get("/a.txt").status_code == 503
