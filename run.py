@@ -51,14 +51,19 @@ def parse_args(argv):
     parser.add_argument("--max-connections", type=int, default=None, metavar="N",
                         help="connections served at once, WebSockets included; more are "
                              "answered 503 (default 1000)")
+    parser.add_argument("--certfile", metavar="FILE",
+                        help="PEM certificate (chain): serve HTTPS and WSS instead of HTTP "
+                             "and WS (default: none)")
+    parser.add_argument("--keyfile", metavar="FILE",
+                        help="PEM private key of --certfile (default: in the certfile)")
     return parser.parse_args(argv)
 
 
-def reachable_urls(host, port):
+def reachable_urls(host, port, scheme="http"):
     """The URLs a browser can use: the bound address, or this machine's addresses."""
     if host not in ("", "0.0.0.0", "::"):
         shown = "[%s]" % host if ":" in host else host
-        return ["http://%s:%d/" % (shown, port)]
+        return ["%s://%s:%d/" % (scheme, shown, port)]
     addresses = ["127.0.0.1"]
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
@@ -66,7 +71,7 @@ def reachable_urls(host, port):
                 addresses.append(info[4][0])
     except OSError:
         pass  # no resolvable host name: loopback only
-    return ["http://%s:%d/" % (address, port) for address in addresses]
+    return ["%s://%s:%d/" % (scheme, address, port) for address in addresses]
 
 
 def stop_on_sigterm():
@@ -82,10 +87,11 @@ def main(argv=None):
     server = make_server(port=args.port, bind=args.bind, directory=args.directory,
                          uploads=args.uploads, max_upload=args.max_upload,
                          allow_origins=args.allow_origin, log_history=args.log_history,
-                         max_connections=args.max_connections, auth=args.auth)
+                         max_connections=args.max_connections, auth=args.auth,
+                         certfile=args.certfile, keyfile=args.keyfile)
     stop_on_sigterm()  # before the URLs: whoever reads them may stop it at once
     port = server.server_address[1]
-    for url in reachable_urls(args.bind, port):
+    for url in reachable_urls(args.bind, port, "https" if args.certfile else "http"):
         print("Serving on %s" % url, flush=True)
     try:
         server.serve_forever()

@@ -91,3 +91,16 @@ def test_websocket_echo_next_to_http(upy_server):
         assert ws.recv() == b"\x00\xff" * 5000
     finally:
         ws.close()
+
+
+def test_https_is_refused_clearly_on_micropython(tmp_path):
+    """TLS is CPython's only (compat.tls_context): a certfile on a board is a clear
+    ValueError from make_server, before it takes the port."""
+    script = ("import sys\nsys.path.insert(0, %r)\nfrom wsserver.server import make_server\n"
+              "try:\n"
+              "    make_server(port=0, bind='127.0.0.1', uploads=%r, certfile='cert.pem')\n"
+              "except ValueError as exc:\n"
+              "    print('refused:', exc)\n" % (ROOT, str(tmp_path / "uploads")))
+    result = subprocess.run([micropython(), "-X", "heapsize=1M", "-c", script],
+                            capture_output=True, text=True, timeout=60)
+    assert "refused: HTTPS (certfile) needs CPython" in result.stdout, result.stdout + result.stderr

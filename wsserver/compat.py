@@ -73,7 +73,10 @@ def is_timeout(exc):
 
 
 def is_disconnect(exc):
-    return isinstance(exc, OSError) and (exc.errno in DISCONNECT_ERRNOS or is_timeout(exc))
+    """True for a peer gone or silent; over TLS also for a broken TLS stream (the
+    client's doing: not worth a traceback)."""
+    return isinstance(exc, OSError) and (exc.errno in DISCONNECT_ERRNOS or is_timeout(exc)
+                                         or isinstance(exc, _TLS_ERRORS))
 
 
 def get_logger(name):
@@ -296,6 +299,47 @@ except ImportError:  # MicroPython: no hmac (micropython-lib's lacks compare_dig
     from wsserver.basicauth import xor_equal as same_secret
 
 
+# TLS (HTTPS, WSS): CPython's ssl module only. A board's ssl module differs (no
+# pending(), other errors from a non-blocking socket) and its heap is small for TLS
+# buffers: make_server refuses a certfile there (tls_context).
+if MICROPYTHON:
+    ssl = None
+    _TLS_ERRORS = ()
+    _WOULD_BLOCK = ()
+else:
+    import ssl
+    _TLS_ERRORS = (ssl.SSLError,)
+    # A non-blocking TLS socket raises these where a plain one raises BlockingIOError.
+    _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def tls_context(certfile, keyfile=None):
+    """A server-side ssl.SSLContext with the certificate chain (and its key, when in
+    a file of its own); ValueError on MicroPython, which HTTPS is not made for."""
+    if ssl is None:
+        raise ValueError("HTTPS (certfile) needs CPython: MicroPython's ssl module is "
+                         "not supported by wsserver")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.options |= getattr(ssl, "OP_NO_RENEGOTIATION", 0)  # reads never need writes
+    # The server ends reads with shutdown(SHUT_RD) (a late head, see shutdown_read):
+    # OpenSSL 3 would fail the connection at that bare EOF, and the 408 could not leave.
+    # HTTP's own framing still tells a cut body from a whole one.
+    context.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+def is_tls(sock):
+    """True for an ssl.SSLSocket (only they have pending())."""
+    return hasattr(sock, "pending")
+
+
+def pending(sock):
+    """Bytes a TLS socket has received and decrypted but not yet handed over: poll()
+    cannot see them. 0 for a plain socket."""
+    return sock.pending() if is_tls(sock) else 0
+
+
 def set_timeouts(sock, seconds, writes=True):
     """Close a connection whose client stays silent, or stops reading, for `seconds`.
 
@@ -304,10 +348,13 @@ def set_timeouts(sock, seconds, writes=True):
     stream to rfile and a timed-out write raises EAGAIN: either way the handler closes
     the connection, as it would on a timeout exception. writes=False changes how long a
     read may wait only (elsewhere than on Linux, both).
+
+    A TLS socket gets settimeout(): the ssl module retries a blocking read that the
+    kernel timed out, forever.
     """
     if seconds is None:
         return
-    if sys.platform == "linux" and not MICROPYTHON:
+    if sys.platform == "linux" and not MICROPYTHON and not is_tls(sock):
         import socket
         import struct
         timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
@@ -335,9 +382,10 @@ def read_range(path, offset, count):
 def send_file_range(handler, file, offset, count):
     """Send `count` bytes of an open binary file from `offset` to the client.
 
-    The kernel copies where os.sendfile exists; elsewhere a loop through one buffer.
+    The kernel copies where os.sendfile exists (not through TLS, which it would bypass);
+    elsewhere a loop through one buffer.
     """
-    if hasattr(os, "sendfile"):
+    if hasattr(os, "sendfile") and not is_tls(handler.connection):
         out, source = handler.connection.fileno(), file.fileno()
         while count > 0:
             sent = os.sendfile(out, source, offset, count)  # EAGAIN on SO_SNDTIMEO
@@ -497,9 +545,13 @@ def _udp_to_itself():
 
 def take_buffered(rfile, sock):
     """Make the socket non-blocking and return the bytes rfile had read ahead of the
-    parser (a WebSocket's first frame may arrive with the handshake)."""
+    parser (a WebSocket's first frame may arrive with the handshake). A TLS socket
+    may hold more, decrypted already (see pending)."""
     sock.setblocking(False)
-    return rfile.read1(RECV_BUFFER_SIZE) or b""
+    try:
+        return rfile.read1(RECV_BUFFER_SIZE) or b""
+    except _WOULD_BLOCK:  # TLS: rfile had nothing and the socket has nothing yet
+        return b""
 
 
 def recv_into(sock, buffer):
@@ -509,7 +561,7 @@ def recv_into(sock, buffer):
         return sock.readinto(buffer)  # no recv_into; None when nothing is there
     try:
         return sock.recv_into(buffer)
-    except BlockingIOError:
+    except _WOULD_BLOCK:
         return None
 
 
@@ -517,7 +569,9 @@ def send_some(sock, data):
     """As much of data as a non-blocking socket takes now (possibly 0)."""
     try:
         return sock.send(data)
-    except OSError as exc:  # BlockingIOError on CPython, plain OSError on MicroPython
+    except _WOULD_BLOCK:  # TLS: to be sent again, the same bytes first (SSL_write's rule)
+        return 0
+    except OSError as exc:  # MicroPython: a plain OSError(EAGAIN)
         if exc.errno == errno.EAGAIN or exc.errno == getattr(errno, "EWOULDBLOCK", 11):
             return 0
         raise
@@ -538,10 +592,7 @@ def shutdown_write(sock):
     the caller then closes instead."""
     if not hasattr(sock, "shutdown"):
         return False
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass  # the client is gone already
+    _shutdown(sock, socket.SHUT_WR)
     return True
 
 
@@ -560,9 +611,18 @@ def shutdown_read(sock):
 def _shutdown(sock, how):
     if hasattr(sock, "shutdown"):
         try:
-            sock.shutdown(how)
+            _shutdown_socket(sock, how)
         except OSError:
             pass  # already closed by its peer
+
+
+def _shutdown_socket(sock, how):
+    """The socket's own shutdown: an ssl.SSLSocket's would also drop its TLS state, and
+    what the connection writes next (a 408, a close frame) would leave as plain text."""
+    if MICROPYTHON:
+        sock.shutdown(how)
+    else:
+        socket.socket.shutdown(sock, how)
 
 
 # IPv6 listening; boards' lwIP builds may lack it (binding then fails with a clear error).

@@ -9,6 +9,9 @@ on a board, where threads are scarce, the same loop is what keeps them alive.
 A parked connection provides: `connection` (the socket), `poll_events()` (the events
 it waits for now), `on_readable(buffer)`, `on_writable()`, `on_tick(now)` and
 `abort()`. Those callbacks run in the loop's thread only.
+
+A TLS socket may hold bytes it has received and decrypted already, which poll() cannot
+see (compat.pending): the loop reads them at its next round without waiting.
 """
 import select
 
@@ -39,6 +42,7 @@ class Poller:
         self._connections = {}  # poll key -> connection
         self._watched = {}  # poll key -> callback, for sockets that are not connections
         self._actions = []  # (function, argument) from other threads, run by the loop
+        self._buffered = []  # connections with input poll() cannot see (TLS)
         self._lock = compat.allocate_lock()
         self._waker = compat.Waker()
         self._waker_key = compat.poll_key(self._waker.sock)
@@ -72,7 +76,8 @@ class Poller:
         if not self.running:
             return False
         ready = False
-        for key, flags in self._poll.poll(int(timeout * 1000)):
+        buffered, self._buffered = self._buffered, []
+        for key, flags in self._poll.poll(0 if buffered else int(timeout * 1000)):
             if key == awaited:
                 ready = True
             elif key == self._waker_key:
@@ -81,6 +86,9 @@ class Poller:
                 self._dispatch(self._connections[key], flags)
             elif key in self._watched and not self._paused:
                 self._watched[key][1]()
+        for connection in buffered:
+            if compat.poll_key(connection.connection) in self._connections:
+                self._dispatch(connection, POLLIN)
         now = compat.monotonic()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
@@ -93,6 +101,15 @@ class Poller:
             self._guard(connection, connection.on_readable, self.buffer)
         if flags & POLLOUT and compat.poll_key(connection.connection) in self._connections:
             self._guard(connection, connection.on_writable)
+        self._note_buffered(connection)
+
+    def _note_buffered(self, connection):
+        """Have the next round read what the connection's socket holds decrypted, when
+        the connection reads at all now (poll_events)."""
+        sock = connection.connection
+        if (compat.pending(sock) and compat.poll_key(sock) in self._connections
+                and connection.poll_events() & POLLIN and connection not in self._buffered):
+            self._buffered.append(connection)
 
     def _guard(self, connection, callback, *args):
         """A failure in one connection costs that connection, never the loop."""
@@ -130,6 +147,7 @@ class Poller:
         self._connections[compat.poll_key(connection.connection)] = connection
         self._poll.register(connection.connection, connection.poll_events())
         self._guard(connection, start)
+        self._note_buffered(connection)
 
     def update(self, connection):
         """Poll for what the connection waits for now (after it queued output, say)."""

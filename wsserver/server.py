@@ -30,7 +30,9 @@ class Server(compat.ThreadingTCPServer):
     instead), `own_origin_only` (with credentials and no allow_origins: only the
     server's own pages may open WebSockets), `log_hub` (the live log: the process's
     log records, the last `log_history` of them kept, and on MicroPython print() output
-    too; None when log_history is 0), `max_connections` (more are answered 503).
+    too; None when log_history is 0), `max_connections` (more are answered 503),
+    `ssl_context` (an ssl.SSLContext for HTTPS and WSS, None for plain HTTP; CPython
+    only).
     `server_close()` closes WebSockets with 1001, hangs up
     every other connection and waits for its thread, so uploads cut short remove
     their temporary files before the process exits.
@@ -50,7 +52,8 @@ class Server(compat.ThreadingTCPServer):
 
     def __init__(self, address, handler_class, directory, uploads, max_upload=None,
                  allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
-                 auth=None):
+                 auth=None, ssl_context=None):
+        self.ssl_context = ssl_context
         self.directory = directory.rstrip("/") or "/"
         self.uploads = uploads.rstrip("/") or "/"
         self.max_upload = max_upload
@@ -83,6 +86,34 @@ class Server(compat.ThreadingTCPServer):
     def full(self):
         """True when one more connection would be past max_connections."""
         return len(self._connections) + len(self._parked) >= self.max_connections
+
+    def get_request(self):
+        """Accept a connection; with TLS, wrap it, but leave its handshake to the
+        connection's own thread (finish_request): a slow or silent client must not hold
+        up the accept loop."""
+        request, client_address = compat.ThreadingTCPServer.get_request(self)
+        if self.ssl_context is not None:
+            request = self.ssl_context.wrap_socket(request, server_side=True,
+                                                   do_handshake_on_connect=False)
+        return request, client_address
+
+    def finish_request(self, request, client_address):
+        """Serve the connection, in its own thread; with TLS, after the handshake."""
+        if self.ssl_context is not None and not self._tls_handshake(request, client_address):
+            return None
+        return compat.ThreadingTCPServer.finish_request(self, request, client_address)
+
+    def _tls_handshake(self, request, client_address):
+        """True once the TLS handshake is done; it has head_timeout seconds. A failure
+        (plain HTTP sent to this port, a client that distrusts the certificate) costs
+        one line, and the connection."""
+        compat.set_timeouts(request, self.head_timeout)
+        try:
+            request.do_handshake()
+            return True
+        except OSError as exc:
+            log.info("%s: TLS handshake failed: %s", compat.format_address(client_address), exc)
+            return False
 
     def process_request(self, request, client_address):
         with self._connections_lock:
@@ -243,7 +274,7 @@ class Server(compat.ThreadingTCPServer):
 def make_server(port=8000, bind="", directory="static", uploads="uploads", max_upload=None,
                 allow_origins=None, log_history=compat.LOG_HISTORY, max_connections=None,
                 workers=None, idle_timeout=None, head_timeout=None, auth=None,
-                handler_class=RequestHandler):
+                certfile=None, keyfile=None, handler_class=RequestHandler):
     """A Server bound and listening on (bind, port), not yet serving; port 0 picks one.
 
     max_connections: connections served at once, more are answered 503 (None: 1000 on
@@ -256,13 +287,19 @@ def make_server(port=8000, bind="", directory="static", uploads="uploads", max_u
     HTTP Basic; a WebSocket may carry the token of GET /ws/token instead, and only the
     server's own pages may open one unless allow_origins lists others (None: no auth).
     ValueError when it has no colon or no user name.
+    certfile, keyfile: PEM files of the server's certificate chain and its private key
+    (keyfile None: the key is in certfile): the server then speaks HTTPS and WSS only.
+    CPython only: ValueError on a board (see compat.tls_context).
     """
+    if keyfile is not None and certfile is None:
+        raise ValueError("keyfile needs a certfile")
+    ssl_context = compat.tls_context(certfile, keyfile) if certfile is not None else None
     try:
         os.mkdir(uploads)
     except OSError:
         pass  # it exists
     server = Server((bind, port), handler_class, directory, uploads, max_upload,
-                    allow_origins, log_history, max_connections, auth)
+                    allow_origins, log_history, max_connections, auth, ssl_context)
     if workers is not None:
         server.workers = workers
     if idle_timeout is not None:

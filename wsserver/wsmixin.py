@@ -221,7 +221,8 @@ class WebSocketMixIn:
         return events
 
     def on_readable(self, buffer):
-        count = compat.recv_into(self.connection, buffer)
+        with self._ws_lock:  # a TLS socket must not read while another thread writes
+            count = compat.recv_into(self.connection, buffer)
         if count is None:
             return
         if count == 0:

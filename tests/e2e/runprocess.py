@@ -23,7 +23,7 @@ def start_run_py(folder, *options, preexec_fn=None):
          "-d", str(static), "--uploads", str(uploads)] + list(options),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
     line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    match = re.search(r"https?://127\.0\.0\.1:(\d+)/", line)
     assert match, (line, process.stderr.read() if process.poll() is not None else "")
     return process, int(match.group(1)), uploads
 
