@@ -39,11 +39,11 @@ def main():
     server = make_server(port=args.port, bind=args.bind, directory=WWW, uploads="uploads")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
     server.start()
-    print("Serving on http://%s:%d/status.json" % (args.bind or "localhost",
-                                                   server.server_address[1]), flush=True)
     started = time.monotonic()
     count = 0
-    try:
+    try:  # from here on, a signal stops the server the clean way
+        print("Serving on http://%s:%d/status.json" % (args.bind or "localhost",
+                                                       server.server_address[1]), flush=True)
         while True:  # your program's own loop
             count += 1
             write_status(count, started)

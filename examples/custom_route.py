@@ -98,9 +98,9 @@ def main():
                          handler_class=SensorHandler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
     server.start()
-    print("Serving on http://%s:%d/ (WebSocket %s)" % (args.bind or "localhost",
-          server.server_address[1], SENSOR), flush=True)
-    try:
+    try:  # from here on, a signal stops the server the clean way
+        print("Serving on http://%s:%d/ (WebSocket %s)" % (args.bind or "localhost",
+              server.server_address[1], SENSOR), flush=True)
         while True:
             now = time.time()
             latest = {"celsius": round(read_temperature(now), 2), "t": now}

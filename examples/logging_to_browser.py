@@ -43,9 +43,9 @@ def main():
                          log_history=100)  # records a viewer who opens the page later gets
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
     server.start()
-    print("Serving on http://%s:%d/" % (args.bind or "localhost", server.server_address[1]),
-          flush=True)
-    try:
+    try:  # from here on, a signal stops the server the clean way
+        print("Serving on http://%s:%d/" % (args.bind or "localhost", server.server_address[1]),
+              flush=True)
         while True:
             celsius = read_temperature(time.time())
             if celsius > ALARM:
