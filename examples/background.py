@@ -22,7 +22,7 @@ WWW = "www"  # served folder, in the current directory
 
 
 def write_status(count, started):
-    """Replace www/status.json in one step: a browser never reads half a file."""
+    """Replace www/status.json in one step: it is never seen half written."""
     temp = os.path.join(WWW, ".status.tmp")
     with open(temp, "w") as file:
         json.dump({"count": count, "uptime": round(time.monotonic() - started, 1)}, file)
