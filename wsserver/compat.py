@@ -366,17 +366,23 @@ def set_timeouts(sock, seconds, writes=True):
 
 
 def read_range(path, offset, count):
-    """`count` bytes of a file from `offset`: on CPython in three system calls, without
-    the fstat and seek of a file object."""
+    """`count` bytes of a file from `offset`, and the os.stat of the file they were read
+    from (None on a board, which has no fstat): a file replaced since it was looked at
+    is told apart by it. On CPython in four system calls, without a file object."""
     if MICROPYTHON:
         with open(path, "rb") as file:
             file.seek(offset)
-            return file.read(count)
+            return file.read(count), None
     fd = os.open(path, os.O_RDONLY)
     try:
-        return os.pread(fd, count, offset)
+        return os.pread(fd, count, offset), os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def stat_opened(file):
+    """os.stat of an open file (None on a board, which has no fstat)."""
+    return None if MICROPYTHON else os.fstat(file.fileno())
 
 
 def send_file_range(handler, file, offset, count):

@@ -75,6 +75,16 @@ def _opened(opener, path, *args):
         raise HTTPError(403, "file cannot be read")
 
 
+def _replaced(st, opened, tries):
+    """True when the file opened is not the one st describes (inode, size or time): then
+    it is sent as opened, `tries` more times at most; 503 for one that keeps changing."""
+    if opened is None or (opened[1], opened[6], opened[8]) == (st[1], st[6], st[8]):
+        return False
+    if not tries:
+        raise HTTPError(503, "the file keeps changing", [("Retry-After", "1")])
+    return True
+
+
 def _unsatisfiable(size):
     return HTTPError(416, "range not satisfiable",
                      [("Content-Range", "bytes */%d" % size)])
@@ -137,17 +147,25 @@ class FileServiceMixIn:
             return None  # RFC 9110 §13.1.5: the file changed: send all of it
         return parse_range(header, st[6])
 
-    def _send_content(self, path, st, head_only, untrusted):
+    def _send_content(self, path, st, head_only, untrusted, tries=3):
+        """Send the file as st describes it. A file replaced between its stat and its
+        open (an upload landing) is sent as opened, with its own length and validators,
+        never the new bytes under the old ones' head."""
         byte_range = self._requested_range(st)
         start, stop = byte_range or (0, st[6])
         if head_only:
             self._send_content_head(path, st, byte_range, start, stop, untrusted)
         elif stop - start <= self.single_write_size:
-            data = _opened(compat.read_range, path, start, stop - start)
+            data, opened = _opened(compat.read_range, path, start, stop - start)
+            if _replaced(st, opened, tries):
+                return self._send_content(path, opened, head_only, untrusted, tries - 1)
             self._send_content_head(path, st, byte_range, start, stop, untrusted)
             self.write(data)
         else:
             with _opened(open, path, "rb", 0) as file:
+                opened = compat.stat_opened(file)
+                if _replaced(st, opened, tries):
+                    return self._send_content(path, opened, head_only, untrusted, tries - 1)
                 self._send_content_head(path, st, byte_range, start, stop, untrusted)
                 self.flush_head()
                 compat.send_file_range(self, file, start, stop - start)
