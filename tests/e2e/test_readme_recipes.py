@@ -1,11 +1,13 @@
-"""The README's command-line recipes work as written: each line of its curl block and
-its WebSocket one-liner is run by a shell against run.py, with only the address changed
-(localhost:8000 becomes this test's loopback port), and what each promises is checked."""
+"""The README's recipes work as written: each line of its curl block and its WebSocket
+one-liner is run by a shell against run.py, and its embedding snippet by Python, with
+only the address changed (port 8000 becomes this test's loopback port), and what each
+promises is checked."""
 import json
 import os
 import re
 import signal
 import subprocess
+import sys
 
 from runprocess import ROOT, TIMEOUT, start_run_py, stop
 
@@ -65,3 +67,13 @@ def test_the_websocket_one_liner(tmp_path):
         assert run(line, port, tmp_path) == "hi\n"
     finally:
         assert stop(process, signal.SIGTERM) == 0
+
+
+def test_the_embedding_snippet(tmp_path):
+    block = "\n".join(code_block_after("## In your own program"))
+    done = subprocess.run([sys.executable, "-c", block.replace("port=8000", "port=0")],
+                          cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT),
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert "INFO:sensor:temperature 21.5 C" in done.stderr
+    assert (tmp_path / "uploads").is_dir()
