@@ -75,10 +75,10 @@ def reachable_urls(sock):
     else:
         addresses = []
         for family in accepted_families(sock):
-            found = machine_addresses(family)
-            addresses += [a for a in found if ipaddress.ip_address(a).is_loopback]
-            addresses += [a for a in found if not ipaddress.ip_address(a).is_loopback
-                          and not ipaddress.ip_address(a).is_link_local]
+            found = [ipaddress.ip_address(a) for a in machine_addresses(family)]
+            usable = [a for a in found if not (a.version == 6 and a.is_link_local)]
+            addresses += [str(a) for a in usable if a.is_loopback]
+            addresses += [str(a) for a in usable if not a.is_loopback]
     return ["http://%s:%d/" % ("[%s]" % a if ":" in a else a, port) for a in addresses]
 
 
@@ -95,6 +95,16 @@ def accepted_families(sock):
 def open_to_the_network(sock):
     """True unless the socket listens on a loopback address only."""
     return not ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+
+
+def announce(sock, args):
+    """Print where the server can be reached, and warn when anyone on the network may
+    upload; log the folders (the last line of the start-up)."""
+    for url in reachable_urls(sock):
+        print("Serving on %s" % url, flush=True)
+    if args.auth is None and open_to_the_network(sock):
+        print(NETWORK_WARNING, flush=True)
+    logging.info("static files from %s, uploads into %s", args.directory, args.uploads)
 
 
 def stop_on_sigterm():
@@ -119,12 +129,8 @@ def main(argv=None, home=None, prog=None):
                          allow_origins=args.allow_origin, log_history=args.log_history,
                          max_connections=args.max_connections, auth=args.auth)
     stop_on_sigterm()  # before the URLs: whoever reads them may stop it at once
-    for url in reachable_urls(server.socket):
-        print("Serving on %s" % url, flush=True)
-    if args.auth is None and open_to_the_network(server.socket):
-        print(NETWORK_WARNING, flush=True)
-    logging.info("static files from %s, uploads into %s", args.directory, args.uploads)
     try:
+        announce(server.socket, args)
         server.serve_forever()
     except KeyboardInterrupt:
         print("Stopping", flush=True)
