@@ -12,6 +12,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
+#: The package's command line (argparse, netlink, signals): it runs on a PC only.
+CPYTHON_ONLY = ("__main__.py", "cli.py", "ifaddrs.py")
 
 
 def parse_args(argv):
@@ -28,9 +30,11 @@ def parse_args(argv):
 
 
 def modules():
-    """The package's .py files, sorted for a stable order. All of them: loghandler is
-    imported only where the `logging` module exists (micropython-lib's, if installed)."""
-    return sorted(glob.glob(os.path.join(ROOT, "wsserver", "*.py")))
+    """The package's .py files that a board can use, sorted for a stable order. That is
+    all but CPYTHON_ONLY: loghandler is imported only where the `logging` module exists
+    (micropython-lib's, if installed)."""
+    return sorted(f for f in glob.glob(os.path.join(ROOT, "wsserver", "*.py"))
+                  if os.path.basename(f) not in CPYTHON_ONLY)
 
 
 def compile_all(sources, build):

@@ -1,5 +1,6 @@
-"""run.py as a user starts it: a real process on a free loopback port, for the tests
-that stop it with a signal, kill it, or start it under resource limits."""
+"""run.py and the wsserver command as a user starts them: a real process on a free
+loopback port, for the tests that stop it with a signal, kill it, or start it under
+resource limits."""
 import os
 import re
 import socket
@@ -11,21 +12,34 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT = 10
 
 
-def start_run_py(folder, *options, preexec_fn=None):
-    """run.py serving folder/static and folder/uploads: (process, port, uploads path).
-    The folders are made when missing and kept when present (a restart sees what the
-    last process left)."""
+RUN_PY = [sys.executable, os.path.join(ROOT, "run.py")]
+PYTHON_M_WSSERVER = [sys.executable, "-m", "wsserver"]
+
+
+def start_server(command, *arguments, cwd=ROOT, env=None, preexec_fn=None):
+    """command + arguments started, its output piped: (process, port), the port of the
+    first URL it prints."""
+    process = subprocess.Popen(list(command) + [str(a) for a in arguments], cwd=cwd,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, preexec_fn=preexec_fn)
+    line = process.stdout.readline()
+    match = re.search(r"^Serving on https?://\S+:(\d+)/$", line.strip())
+    if not match:
+        process.kill()
+        raise AssertionError("no URL first", line, process.communicate()[1])
+    return process, int(match.group(1))
+
+
+def start_run_py(folder, *options, preexec_fn=None, command=RUN_PY):
+    """run.py (or another command with its options) serving folder/static and
+    folder/uploads on 127.0.0.1: (process, port, uploads path). The folders are made
+    when missing and kept when present (a restart sees what the last process left)."""
     static, uploads = folder / "static", folder / "uploads"
     static.mkdir(parents=True, exist_ok=True)
     (static / "index.html").write_bytes(b"<h1>hello</h1>")
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "run.py"), "0", "-b", "127.0.0.1",
-         "-d", str(static), "--uploads", str(uploads)] + list(options),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
-    line = process.stdout.readline()
-    match = re.search(r"https?://127\.0\.0\.1:(\d+)/", line)
-    assert match, (line, process.stderr.read() if process.poll() is not None else "")
-    return process, int(match.group(1)), uploads
+    process, port = start_server(command, "0", "-b", "127.0.0.1", "-d", static,
+                                 "--uploads", uploads, *options, preexec_fn=preexec_fn)
+    return process, port, uploads
 
 
 def stop(process, signum):

@@ -1,4 +1,5 @@
-"""run.py and wsserver.serve() as users start them: a real process, stopped by a signal.
+"""run.py, python -m wsserver and wsserver.serve() as users start them: a real process,
+stopped by a signal.
 
 SIGTERM and Ctrl-C (SIGINT) must stop the server cleanly: exit status 0, and an upload
 cut short by the stop leaves neither a file nor a temporary file behind.
@@ -9,13 +10,17 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import requests
 
-from runprocess import ROOT, TIMEOUT, start_partial_upload, start_run_py, stop, wait_for
+from runprocess import (PYTHON_M_WSSERVER, ROOT, RUN_PY, TIMEOUT, start_partial_upload,
+                        start_run_py, stop, wait_for)
 
 
-def test_run_py_serves_with_its_options_and_stops_on_sigterm(tmp_path):
-    process, port, uploads = start_run_py(tmp_path, "--max-upload", "10")
+@pytest.mark.parametrize("command", [RUN_PY, PYTHON_M_WSSERVER],
+                         ids=["run.py", "python -m wsserver"])
+def test_the_command_serves_with_its_options_and_stops_on_sigterm(tmp_path, command):
+    process, port, uploads = start_run_py(tmp_path, "--max-upload", "10", command=command)
     url = "http://127.0.0.1:%d" % port
     assert requests.get(url + "/", timeout=TIMEOUT).text == "<h1>hello</h1>"
     assert requests.put(url + "/uploads/a.txt", data=b"0123456789", timeout=TIMEOUT).status_code == 201
