@@ -109,7 +109,8 @@ def announce(sock, args):
         print("Serving on %s" % url, flush=True)
     if args.auth is None and open_to_the_network(sock):
         print(NETWORK_WARNING, flush=True)
-    logging.info("static files from %s, uploads into %s", args.directory, args.uploads)
+    logging.getLogger("wsserver").info("static files from %s, uploads into %s",
+                                       args.directory, args.uploads)
 
 
 def stop_on_sigterm():
