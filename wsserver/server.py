@@ -310,9 +310,13 @@ def make_server(port=8000, bind="", directory="static", uploads="uploads", max_u
 
 
 def serve(**options):
-    """Make a server with make_server(**options) and serve until interrupted."""
+    """Make a server with make_server(**options) and serve until Ctrl-C (a
+    KeyboardInterrupt: the way to stop it, so it returns quietly) or an error; the
+    server is closed either way."""
     server = make_server(**options)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         server.server_close()
