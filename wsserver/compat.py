@@ -354,7 +354,7 @@ def set_timeouts(sock, seconds, writes=True):
     """
     if seconds is None:
         return
-    if sys.platform == "linux" and not MICROPYTHON and not is_tls(sock):
+    if separate_read_timeout(sock):
         import socket
         import struct
         timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
@@ -363,6 +363,11 @@ def set_timeouts(sock, seconds, writes=True):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
     else:
         sock.settimeout(seconds)
+
+
+def separate_read_timeout(sock):
+    """True where a read's timeout is set apart from a write's (set_timeouts)."""
+    return sys.platform == "linux" and not MICROPYTHON and not is_tls(sock)
 
 
 def read_range(path, offset, count):

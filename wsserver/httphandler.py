@@ -70,7 +70,10 @@ class HTTPRequestHandler(compat.StreamRequestHandler):
         if compat.SERVER_WATCHES_IDLE:
             return True
         self._reads_may_wait(self.server.idle_timeout)
-        return self.server.wait_for_request(self.connection, self.rfile)
+        arrived = self.server.wait_for_request(self.connection, self.rfile)
+        if not compat.separate_read_timeout(self.request):
+            self._reads_may_wait(self.socket_timeout)  # writes wait as long as reads here
+        return arrived
 
     def read_head(self):
         """The request head, None when the client closed first. However slowly the

@@ -15,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 import pytest
 import requests
@@ -223,6 +224,26 @@ def test_idle_connection_is_closed_after_idle_timeout(start_tls):
     running = start_tls(idle_timeout=0.5)
     with running.raw_tls() as sock:
         assert sock.recv(4096) == b""  # closed, well before the client's TIMEOUT
+
+
+def test_a_download_paused_longer_than_idle_timeout_goes_on(start_tls):
+    # Over TLS one timeout covers reads and writes: the short idle one must not be left
+    # in force while a response is sent.
+    running = start_tls(idle_timeout=0.5)
+    data = os.urandom(8 * 1024 * 1024)  # more than the socket buffers hold
+    (running.static / "big.bin").write_bytes(data)
+    with running.raw_tls() as sock:
+        sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = sock.recv(65536)
+        time.sleep(1.5)  # the reader pauses: three idle_timeouts
+        while len(received.partition(b"\r\n\r\n")[2]) < len(data):
+            piece = sock.recv(1024 * 1024)
+            if not piece:
+                break
+            received += piece
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert body == data
 
 
 def test_connection_cap_503_and_eviction_of_the_idle(start_tls):
