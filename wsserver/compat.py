@@ -8,6 +8,7 @@ import errno
 import os
 import socket
 import sys
+import time
 
 # SERVER_WATCHES_IDLE: where a connection waits for its next request. On CPython in its
 # own thread (and the WebSocket poller has a thread of its own); on a board in the
@@ -431,7 +432,6 @@ def format_address(address):
 
 def _epoch_offset():
     """Seconds to add to time.time() for Unix time: ESP32 and ESP8266 count from 2000."""
-    import time
     return 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 
@@ -439,7 +439,6 @@ EPOCH_OFFSET = _epoch_offset()
 
 
 def unix_time():
-    import time
     return time.time() + EPOCH_OFFSET
 
 
@@ -483,12 +482,12 @@ def start_threads(function, count):
 RECV_BUFFER_SIZE = 512 if MICROPYTHON else 64 * 1024
 
 
-def monotonic():
-    """Seconds from a clock that never jumps, for timeouts."""
-    import time
-    if MICROPYTHON:
+if MICROPYTHON:
+    def monotonic():
+        """Seconds from a clock that never jumps, for timeouts."""
         return time.ticks_ms() / 1000
-    return time.monotonic()
+else:
+    monotonic = time.monotonic  # called for every request head: no wrapper
 
 
 def in_thread(thread):
